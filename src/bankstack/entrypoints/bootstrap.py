@@ -1,0 +1,55 @@
+"""The composition root: builds engines, stores, the ledger writer and reader from settings.
+
+Everything with a lifetime (the writer thread, connections) is created here and handed down;
+nothing else reads settings or opens connections of its own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import Engine
+
+from bankstack.kernel.clock import Clock, SystemClock
+from bankstack.ledger.adapters.factory import open_ledger_store
+from bankstack.ledger.adapters.reads import SqlLedgerReader
+from bankstack.ledger.ports import LedgerStore
+from bankstack.ledger.writer import GroupCommitWriter
+from bankstack.platform.database import make_engine
+from bankstack.platform.migrations import upgrade
+from bankstack.platform.settings import Settings
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    engine: Engine
+    store: LedgerStore
+    writer: GroupCommitWriter
+    reader: SqlLedgerReader
+    clock: Clock = field(default_factory=SystemClock)
+
+    def close(self) -> None:
+        self.writer.stop()
+        self.store.close()
+        self.engine.dispose()
+
+
+def build_runtime(
+    settings: Settings, *, clock: Clock | None = None, migrate: bool = True
+) -> Runtime:
+    """Wire the platform for ``settings``; migrate the schema first unless told not to."""
+    if migrate:
+        upgrade(settings.database_url)
+    clock = clock or SystemClock()
+    engine = make_engine(settings.database_url)
+    store = open_ledger_store(settings.database_url)
+    writer = GroupCommitWriter(
+        store,
+        clock,
+        batch_max=settings.ledger_batch_max,
+        batch_window_s=settings.ledger_batch_window_ms / 1000,
+        expiry_interval_s=settings.expiry_interval_ms / 1000,
+    )
+    writer.start()
+    return Runtime(settings, engine, store, writer, SqlLedgerReader(engine), clock)

@@ -1,0 +1,1 @@
+"""The kernel: money, ids, clock and errors. Pure Python, no I/O, no third-party imports."""

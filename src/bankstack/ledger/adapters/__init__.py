@@ -1,0 +1,1 @@
+"""Storage adapters for the ledger: the only place ledger SQL lives."""

@@ -1,0 +1,81 @@
+"""What the ledger service needs from storage, as Protocols; adapters/ implements them."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from typing import Protocol
+
+from bankstack.kernel.events import OutboxRecord
+from bankstack.ledger.domain import (
+    Account,
+    AccountEffects,
+    PendingState,
+    Transfer,
+    TransferEffects,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class JournalHead:
+    batch_id: int
+    hash: bytes
+    last_timestamp: int
+
+
+@dataclass(frozen=True, slots=True)
+class BatchSeal:
+    """The new link of the hash chain a batch writes."""
+
+    batch_id: int
+    kind: str
+    previous_hash: bytes
+    hash: bytes
+    first_timestamp: int
+    last_timestamp: int
+    record_count: int
+    recorded_at: int
+
+
+class LedgerBatch(Protocol):
+    """One batch's database transaction; rolled back unless ``commit()`` is reached."""
+
+    def lock_head(self) -> JournalHead: ...
+    def lock_accounts(self, ids: Collection[int], fetch: Collection[int]) -> dict[int, Account]:
+        """Lock ``ids`` in id order; return the accounts of ``fetch`` (a subset) that exist."""
+        ...
+
+    def transfers(self, ids: Collection[int]) -> dict[int, Transfer]: ...
+    def failed(self, ids: Collection[int]) -> dict[int, str]: ...
+    def pending_states(self, ids: Collection[int]) -> dict[int, PendingState]: ...
+    def due_pending(self, now: int, limit: int) -> list[Transfer]: ...
+    def write_accounts(
+        self, effects: AccountEffects, digests: list[bytes], batch_id: int
+    ) -> None: ...
+    def write_transfers(
+        self,
+        effects: TransferEffects,
+        digests: list[bytes],
+        expiry_digests: list[bytes],
+        batch_id: int,
+    ) -> None: ...
+    def add_outbox(self, record: OutboxRecord) -> None: ...
+    def seal(self, seal: BatchSeal) -> None: ...
+    def commit(self) -> None: ...
+
+
+class LedgerStore(Protocol):
+    def batch(self) -> AbstractContextManager[LedgerBatch]:
+        """Open a write transaction for one batch."""
+        ...
+
+    def next_expiry(self) -> int | None:
+        """The earliest instant a pending transfer expires, or None."""
+        ...
+
+    def is_retryable(self, error: BaseException) -> bool:
+        """True when ``error`` is a transient conflict (deadlock, serialization, lost lock)."""
+        ...
+
+    def close(self) -> None: ...

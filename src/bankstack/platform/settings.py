@@ -1,0 +1,65 @@
+"""Runtime configuration, read from ``BANKSTACK_*`` environment variables.
+
+``load_settings()`` is called once by the composition root and the result is passed down;
+there is no module-level instance, so tests build their own with overrides. Nested groups
+added later read ``BANKSTACK_GROUP__FIELD`` (delimiter ``__``). Secrets are ``SecretStr`` so
+that they never appear in a repr or a log line.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DATABASE_URL = "sqlite:///./var/bankstack.db"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="BANKSTACK_",
+        env_nested_delimiter="__",
+        extra="ignore",
+        frozen=True,
+    )
+
+    # SQLAlchemy URL. SQLite (the embedded tier) or PostgreSQL: "postgresql://..." and
+    # "postgresql+psycopg://..." both work. A relative SQLite path is relative to the cwd, and
+    # its directory is created on first use.
+    database_url: str = DEFAULT_DATABASE_URL
+    # Bearer token for the admin/staff endpoints; None disables them.
+    admin_token: SecretStr | None = None
+
+    log_level: str = "INFO"
+    log_json: bool = False
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65_535)
+    workers: int = Field(default=1, ge=1)
+
+    # Group commit: at most this many transfers per batch (TigerBeetle's 8190 per request).
+    ledger_batch_max: int = Field(default=8190, ge=1)
+    # Extra time (milliseconds) a batch waits for more requests before it is written. 0 means
+    # no extra wait: batches form from whatever queued while the previous batch committed.
+    ledger_batch_window_ms: int = Field(default=0, ge=0)
+    # How often pending transfers past their timeout are voided (milliseconds).
+    expiry_interval_ms: int = Field(default=1000, ge=1)
+
+    # Shared fast state (rate limits, velocity counters) when several processes serve.
+    redis_url: str | None = None
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        level = value.strip().upper()
+        if level not in logging.getLevelNamesMapping():
+            msg = f"unknown log level {value!r}"
+            raise ValueError(msg)
+        return level
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Settings from the environment; keyword ``overrides`` win over environment variables."""
+    return Settings(**overrides)
