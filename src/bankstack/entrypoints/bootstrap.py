@@ -6,17 +6,21 @@ nothing else reads settings or opens connections of its own.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
 
 from bankstack.kernel.clock import Clock, SystemClock
 from bankstack.ledger.adapters.factory import open_ledger_store
+from bankstack.ledger.adapters.journal import batch_events
 from bankstack.ledger.adapters.reads import SqlLedgerReader
+from bankstack.ledger.events import BATCH_SEALED
 from bankstack.ledger.ports import LedgerStore
 from bankstack.ledger.writer import GroupCommitWriter
 from bankstack.platform.database import make_engine
 from bankstack.platform.migrations import upgrade
+from bankstack.platform.outbox import OutboxRelay, Subscriber
 from bankstack.platform.settings import Settings
 
 
@@ -27,18 +31,29 @@ class Runtime:
     store: LedgerStore
     writer: GroupCommitWriter
     reader: SqlLedgerReader
+    relay: OutboxRelay
     clock: Clock = field(default_factory=SystemClock)
 
     def close(self) -> None:
+        self.relay.stop()
         self.writer.stop()
         self.store.close()
         self.engine.dispose()
 
 
 def build_runtime(
-    settings: Settings, *, clock: Clock | None = None, migrate: bool = True
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    migrate: bool = True,
+    subscribers: Sequence[Subscriber] = (),
+    start_relay: bool = True,
 ) -> Runtime:
-    """Wire the platform for ``settings``; migrate the schema first unless told not to."""
+    """Wire the platform for ``settings``; migrate the schema first unless told not to.
+
+    The outbox relay delivers ledger events to ``subscribers`` after each commit; with
+    ``start_relay=False`` a test drives it by calling ``runtime.relay.relay_once()``.
+    """
     if migrate:
         upgrade(settings.database_url)
     clock = clock or SystemClock()
@@ -52,4 +67,7 @@ def build_runtime(
         expiry_interval_s=settings.expiry_interval_ms / 1000,
     )
     writer.start()
-    return Runtime(settings, engine, store, writer, SqlLedgerReader(engine), clock)
+    relay = OutboxRelay(engine, subscribers, expanders={BATCH_SEALED: batch_events}, clock=clock)
+    if start_relay:
+        relay.start()
+    return Runtime(settings, engine, store, writer, SqlLedgerReader(engine), relay, clock)

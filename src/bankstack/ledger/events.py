@@ -11,9 +11,10 @@ are strings so that no client loses digits.
 from __future__ import annotations
 
 from bankstack.kernel.events import Event, OutboxRecord
-from bankstack.ledger.domain import Resolution, Transfer, TransferFlags
+from bankstack.ledger.domain import Account, Resolution, Transfer, TransferFlags
 
 BATCH_SEALED = "ledger.batch.sealed"
+ACCOUNT_CREATED = "ledger.account.created"
 TRANSFER_POSTED = "ledger.transfer.posted"
 TRANSFER_PENDING = "ledger.transfer.pending"
 PENDING_POSTED = "ledger.pending.posted"
@@ -64,3 +65,11 @@ def expiry_event(r: Resolution) -> Event:
         payload,
         r.timestamp,
     )
+
+
+def account_event(a: Account) -> Event:
+    payload = (
+        f'{{"id":"{a.id}","ledger":{a.ledger},"code":{a.code},"user_data":"{a.user_data}",'
+        f'"flags":{a.flags},"credit_limit":"{a.credit_limit}","timestamp":{a.timestamp}}}'
+    )
+    return Event(f"{ACCOUNT_CREATED}/{a.id}", ACCOUNT_CREATED, str(a.id), payload, a.timestamp)

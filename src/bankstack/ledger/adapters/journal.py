@@ -9,12 +9,14 @@ transfers, not with the journal.
 from __future__ import annotations
 
 import heapq
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Connection, CursorResult, Engine, text
 
+from bankstack.kernel.events import Event, OutboxRecord
 from bankstack.ledger.adapters.reads import SqlLedgerReader
 from bankstack.ledger.adapters.rows import (
     ACCOUNT_COLUMNS,
@@ -24,6 +26,7 @@ from bankstack.ledger.adapters.rows import (
 )
 from bankstack.ledger.domain import Account, PendingState, Resolution, Transfer
 from bankstack.ledger.domain.replay import SealedBatch
+from bankstack.ledger.events import account_event, expiry_event, transfer_event
 
 Record = tuple[
     int, int, Account | Transfer | Resolution, bytes
@@ -34,6 +37,7 @@ class SqlJournalSource:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
         self._ids = SqlLedgerReader(engine)
+        self._open: list[CursorResult[Any]] = []
 
     @contextmanager
     def snapshot(self) -> Iterator[Connection]:
@@ -42,11 +46,18 @@ class SqlJournalSource:
             options["isolation_level"] = "REPEATABLE READ"
         with self._engine.connect() as raw:
             conn = raw.execution_options(**options)
-            with conn.begin():
-                yield conn
+            try:
+                with conn.begin():
+                    yield conn
+            finally:
+                # A verify that stops at the first discrepancy leaves streams half read.
+                for result in self._open:
+                    result.close()
+                self._open.clear()
 
     def _stream(self, conn: Connection, sql: str) -> Iterator[Any]:
         result = conn.execution_options(stream_results=True, yield_per=2000).execute(text(sql))
+        self._open.append(result)
         yield from result
 
     def batches(self, conn: Connection) -> Iterator[SealedBatch]:
@@ -97,3 +108,40 @@ class SqlJournalSource:
         return int(
             conn.execute(text("SELECT count(*) FROM ledger_pending_resolutions")).scalar_one()
         )
+
+
+def batch_events(conn: Connection, record: OutboxRecord) -> list[Event]:
+    """Expand a ``ledger.batch.sealed`` outbox record into one event per journal record."""
+    batch = json.loads(record.payload)
+    reader = SqlLedgerReader(conn.engine)
+    bounds = {"first": batch["first_timestamp"], "last": batch["last_timestamp"]}
+    if batch["kind"] == "accounts":
+        rows = conn.execute(
+            text(
+                f"SELECT {ACCOUNT_COLUMNS} FROM ledger_accounts"
+                " WHERE timestamp BETWEEN :first AND :last ORDER BY timestamp"
+            ),
+            bounds,
+        ).all()
+        return [account_event(account_from_row(tuple(r), reader.decode)) for r in rows]
+    transfers = [
+        transfer_event(transfer_from_row(tuple(r), reader.decode))
+        for r in conn.execute(
+            text(
+                f"SELECT {TRANSFER_COLUMNS} FROM ledger_transfers"
+                " WHERE timestamp BETWEEN :first AND :last ORDER BY timestamp"
+            ),
+            bounds,
+        )
+    ]
+    expiries = [
+        expiry_event(Resolution(reader.decode(r[0]), PendingState.EXPIRED, 0, r[1]))
+        for r in conn.execute(
+            text(
+                "SELECT pending_id, timestamp FROM ledger_pending_resolutions"
+                " WHERE state = 3 AND timestamp BETWEEN :first AND :last ORDER BY timestamp"
+            ),
+            bounds,
+        )
+    ]
+    return sorted(expiries + transfers, key=lambda e: e.occurred_at)

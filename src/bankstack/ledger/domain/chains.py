@@ -2,9 +2,10 @@
 
 A chain runs to the first event without the ``linked`` flag. When one member fails it keeps its
 own result, every other member answers ``linked_event_failed``, and the members applied before
-it are rolled back. A chain still open at the end of a submission fails whole: its last event
-answers ``linked_event_chain_open``. Chains never cross submissions, so callers coalesced into
-one batch cannot join each other's chains.
+it are rolled back. A chain still open at the end of a submission fails whole: its members are
+evaluated as in any chain (one that fails keeps its own result, as in TigerBeetle), and its
+last event, never evaluated, answers ``linked_event_chain_open``. Chains never cross
+submissions, so callers coalesced into one batch cannot join each other's chains.
 """
 
 from __future__ import annotations
@@ -40,11 +41,8 @@ class ChainRunner(ABC, Generic[E, R]):
             end = start
             while end < count and events[end].flags & LINKED_FLAG:
                 end += 1
-            if end == count:  # the submission ended inside a chain
-                for _ in range(start, count):
-                    self.next_timestamp()
-                results.extend([self.linked_event_failed] * (count - 1 - start))
-                results.append(self.linked_event_chain_open)
+            if end == count:  # the submission ended inside a chain: it cannot commit
+                results.extend(self._run_chain(events[start:], open_chain=True))
                 break
             if start == end:
                 timestamp = self.next_timestamp()
@@ -57,12 +55,15 @@ class ChainRunner(ABC, Generic[E, R]):
             start = end + 1
         return results
 
-    def _run_chain(self, chain: Sequence[E]) -> list[R]:
+    def _run_chain(self, chain: Sequence[E], *, open_chain: bool = False) -> list[R]:
         self.open_savepoint()
         results: list[R] = []
         for position, event in enumerate(chain):
             timestamp = self.next_timestamp()
-            result = self.create_one(event, timestamp)
+            if open_chain and position == len(chain) - 1:
+                result = self.linked_event_chain_open
+            else:
+                result = self.create_one(event, timestamp)
             results.append(result)
             if result != OK:
                 self.rollback_savepoint()
@@ -71,6 +72,8 @@ class ChainRunner(ABC, Generic[E, R]):
                 self.record_failure(event, result, timestamp)
                 failed = [self.linked_event_failed] * len(chain)
                 failed[position] = result
+                if open_chain:
+                    failed[-1] = self.linked_event_chain_open
                 return failed
         self.release_savepoint()
         return results  # every member answered OK

@@ -1,0 +1,138 @@
+"""The outbox relay: delivers events after their transaction committed, at least once.
+
+Domains write ``OutboxRecord``s in the same transaction as their change. The relay polls the
+unpublished rows in id order, turns each into events (directly, or through an *expander* for
+records that stand for many events, such as the ledger's one record per batch), hands every
+event to every subscriber, and only then marks the rows published. A crash between delivery
+and marking delivers again; that is why every event carries a stable ``event_id`` and every
+consumer deduplicates: ``Inbox`` records processed ids in the consumer's own transaction.
+
+On PostgreSQL ``FOR UPDATE SKIP LOCKED`` lets several relays (one per server process) share
+the work without delivering one row twice at the same time.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from typing import Protocol
+
+from sqlalchemy import Connection, Engine, text
+
+from bankstack.kernel.clock import Clock, SystemClock
+from bankstack.kernel.events import Event, OutboxRecord
+from bankstack.platform.logging import get_logger
+
+Expander = Callable[[Connection, OutboxRecord], list[Event]]
+log = get_logger(__name__)
+
+
+class Subscriber(Protocol):
+    name: str
+
+    def handle(self, events: Sequence[Event]) -> None:
+        """Process events; must tolerate seeing an event again (dedupe by event_id)."""
+        ...
+
+
+class OutboxRelay:
+    def __init__(
+        self,
+        engine: Engine,
+        subscribers: Sequence[Subscriber],
+        *,
+        expanders: dict[str, Expander] | None = None,
+        clock: Clock | None = None,
+        batch_size: int = 100,
+    ) -> None:
+        self._engine = engine
+        self._subscribers = list(subscribers)
+        self._expanders = expanders or {}
+        self._clock = clock or SystemClock()
+        self._batch_size = batch_size
+        self._postgres = engine.dialect.name == "postgresql"
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def relay_once(self) -> int:
+        """Deliver one page of unpublished records; return how many were published."""
+        lock = " FOR UPDATE SKIP LOCKED" if self._postgres else ""
+        with self._engine.begin() as conn:
+            rows = conn.execute(
+                text(
+                    "SELECT id, topic, key, payload, occurred_at FROM outbox"
+                    f" WHERE published_at IS NULL ORDER BY id LIMIT :n{lock}"
+                ),
+                {"n": self._batch_size},
+            ).all()
+            if not rows:
+                return 0
+            for row in rows:
+                record = OutboxRecord(row[1], row[2], row[3], row[4])
+                events = self._events(conn, row[0], record)
+                for subscriber in self._subscribers:
+                    subscriber.handle(events)
+            self._mark(conn, [r[0] for r in rows])
+        return len(rows)
+
+    def _mark(self, conn: Connection, ids: list[int]) -> None:
+        marks = ", ".join(f":i{n}" for n in range(len(ids)))
+        params: dict[str, int] = {f"i{n}": i for n, i in enumerate(ids)}
+        params["now"] = self._clock.now_ns()
+        conn.execute(text(f"UPDATE outbox SET published_at = :now WHERE id IN ({marks})"), params)
+
+    def _events(self, conn: Connection, row_id: int, record: OutboxRecord) -> list[Event]:
+        expander = self._expanders.get(record.topic)
+        if expander is not None:
+            return expander(conn, record)
+        return [Event(f"{record.topic}/{row_id}", *record)]
+
+    def start(self, interval_s: float = 0.2) -> None:
+        self._thread = threading.Thread(
+            target=self._run, args=(interval_s,), daemon=True, name="outbox-relay"
+        )
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(10)
+
+    def _run(self, interval_s: float) -> None:
+        while not self._stop.is_set():
+            try:
+                busy = self.relay_once() > 0
+            except Exception:
+                log.exception("outbox relay failed; retrying")
+                busy = False
+            if not busy:
+                self._stop.wait(interval_s)
+
+
+class Inbox:
+    """Exactly-once processing on top of at-least-once delivery, per consumer."""
+
+    def __init__(self, engine: Engine, consumer: str, clock: Clock | None = None) -> None:
+        self._engine = engine
+        self._consumer = consumer
+        self._clock = clock or SystemClock()
+
+    def process(self, event: Event, handler: Callable[[Connection, Event], None]) -> bool:
+        """Run ``handler`` in the same transaction that records the event as processed;
+        return False, doing nothing, when this consumer has processed it before."""
+        with self._engine.begin() as conn:
+            seen = conn.execute(
+                text("SELECT 1 FROM processed_events WHERE consumer = :c AND event_id = :e"),
+                {"c": self._consumer, "e": event.event_id},
+            ).first()
+            if seen is not None:
+                return False
+            conn.execute(
+                text(
+                    "INSERT INTO processed_events (consumer, event_id, processed_at)"
+                    " VALUES (:c, :e, :t)"
+                ),
+                {"c": self._consumer, "e": event.event_id, "t": self._clock.now_ns()},
+            )
+            handler(conn, event)
+        return True
