@@ -126,6 +126,12 @@ def _tamper(engine, sql: str) -> None:
             conn.execute(text(sql))
 
 
+_LAST = "timestamp = (SELECT max(timestamp) FROM ledger_transfers)"
+_INFLATE_CREDITS = (
+    "UPDATE ledger_accounts SET credits_posted = credits_posted + 1 WHERE credits_posted > 0"
+)
+
+
 @pytest.fixture(params=["sqlite", "postgres"])
 def private_url(request):
     """A database of this test's own: tampering must not break other tests."""

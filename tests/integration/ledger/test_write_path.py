@@ -126,7 +126,8 @@ class TestConcurrency:
         total = 0
         for account in accounts:
             dp, dpo, cp, cpo = balances(rt, account)
-            assert dp == 0 and cp == 0
+            assert dp == 0
+            assert cp == 0
             assert dpo <= cpo  # the account's constraint held throughout
             total += cpo - dpo
         assert total == 800  # money only moved between the eight accounts
