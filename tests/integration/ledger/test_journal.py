@@ -153,18 +153,24 @@ class TestTamperEvidence:
         ("change", "kind"),
         [
             (
-                "UPDATE ledger_transfers SET amount = 11 WHERE timestamp ="
-                " (SELECT max(timestamp) FROM ledger_transfers)",
+                (
+                    "UPDATE ledger_transfers SET amount = 11 WHERE timestamp ="
+                    " (SELECT max(timestamp) FROM ledger_transfers)"
+                ),
                 "DIGEST_MISMATCH",
             ),
             (
-                "DELETE FROM ledger_transfers WHERE timestamp ="
-                " (SELECT max(timestamp) FROM ledger_transfers)",
+                (
+                    "DELETE FROM ledger_transfers WHERE timestamp ="
+                    " (SELECT max(timestamp) FROM ledger_transfers)"
+                ),
                 "RECORD_COUNT_MISMATCH",
             ),
             (
-                "UPDATE ledger_accounts SET credits_posted = credits_posted + 1"
-                " WHERE credits_posted > 0",
+                (
+                    "UPDATE ledger_accounts SET credits_posted = credits_posted + 1"
+                    " WHERE credits_posted > 0"
+                ),
                 "BALANCE_MISMATCH",
             ),
         ],
