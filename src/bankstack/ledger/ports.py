@@ -43,7 +43,10 @@ class LedgerBatch(Protocol):
 
     def lock_head(self) -> JournalHead: ...
     def lock_accounts(self, ids: Collection[int], fetch: Collection[int]) -> dict[int, Account]:
-        """Lock ``ids`` in id order; return the accounts of ``fetch`` (a subset) that exist."""
+        """Return the accounts of ``fetch`` (a subset of the batch's ``ids``) that exist.
+
+        Adapters guarantee the batch's accounts cannot change under it (the head lock) and
+        lock their rows in id order no later than when they are written."""
         ...
 
     def transfers(self, ids: Collection[int]) -> dict[int, Transfer]: ...
