@@ -14,7 +14,8 @@ the work without delivering one row twice at the same time.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Protocol
 
 from sqlalchemy import Connection, Engine, text
@@ -56,8 +57,10 @@ class OutboxRelay:
 
     def relay_once(self) -> int:
         """Deliver one page of unpublished records; return how many were published."""
+        if not self._has_unpublished():
+            return 0
         lock = " FOR UPDATE SKIP LOCKED" if self._postgres else ""
-        with self._engine.begin() as conn:
+        with self._write_transaction() as conn:
             rows = conn.execute(
                 text(
                     "SELECT id, topic, key, payload, occurred_at FROM outbox"
@@ -74,6 +77,22 @@ class OutboxRelay:
                     subscriber.handle(events)
             self._mark(conn, [r[0] for r in rows])
         return len(rows)
+
+    def _has_unpublished(self) -> bool:
+        """A cheap read first, so an idle relay never takes SQLite's write lock."""
+        with self._engine.connect() as conn:
+            row = conn.execute(text("SELECT 1 FROM outbox WHERE published_at IS NULL LIMIT 1"))
+            return row.first() is not None
+
+    @contextmanager
+    def _write_transaction(self) -> Iterator[Connection]:
+        # On SQLite the relay writes (marks rows published), so it takes the write lock at
+        # BEGIN and waits its turn behind the ledger writer instead of failing with "locked".
+        options = {} if self._postgres else {"sqlite_begin": "IMMEDIATE"}
+        with self._engine.connect() as raw:
+            conn = raw.execution_options(**options)
+            with conn.begin():
+                yield conn
 
     def _mark(self, conn: Connection, ids: list[int]) -> None:
         marks = ", ".join(f":i{n}" for n in range(len(ids)))
@@ -120,7 +139,9 @@ class Inbox:
     def process(self, event: Event, handler: Callable[[Connection, Event], None]) -> bool:
         """Run ``handler`` in the same transaction that records the event as processed;
         return False, doing nothing, when this consumer has processed it before."""
-        with self._engine.begin() as conn:
+        options = {"sqlite_begin": "IMMEDIATE"} if self._engine.dialect.name == "sqlite" else {}
+        with self._engine.connect() as raw, raw.execution_options(**options).begin():
+            conn = raw
             seen = conn.execute(
                 text("SELECT 1 FROM processed_events WHERE consumer = :c AND event_id = :e"),
                 {"c": self._consumer, "e": event.event_id},

@@ -1,0 +1,1 @@
+"""Benchmarks: measurement harnesses run by hand (``python -m bench.<name>``), not tests."""

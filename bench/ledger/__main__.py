@@ -1,0 +1,3 @@
+from bench.ledger.cli import main
+
+raise SystemExit(main())
