@@ -171,10 +171,10 @@ class GroupCommitWriter:
         except Exception as error:  # noqa: BLE001 - every caller must hear of it
             failure = LedgerUnavailable(f"batch not applied: {error}")
             for submission in batch:
-                submission.future.set_exception(failure)
+                _settle(submission.future, exception=failure)
             return
         for submission, result in zip(batch, results, strict=True):
-            submission.future.set_result(result)
+            _settle(submission.future, result=result)
         if self._on_batch is not None:
             elapsed = (self._clock.now_ns() - started) / NS_PER_SECOND
             self._on_batch(batch[0].kind, sum(len(e) for e in events), elapsed)
@@ -196,3 +196,19 @@ class GroupCommitWriter:
                 if not self._store.is_retryable(error):
                     raise
         return attempt()
+
+
+def _settle(
+    future: Future[Any], *, result: Any = None, exception: BaseException | None = None
+) -> None:
+    """Resolve a caller's future; a caller that gave up (cancelled) must not stop the writer.
+
+    The batch is committed either way: a cancelled caller only loses the answer, and a retry
+    with the same ids answers ``exists``.
+    """
+    if not future.set_running_or_notify_cancel():
+        return
+    if exception is not None:
+        future.set_exception(exception)
+    else:
+        future.set_result(result)

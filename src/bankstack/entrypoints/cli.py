@@ -1,0 +1,250 @@
+"""The ``bankstack`` command.
+
+    bankstack serve            the HTTP API (uvicorn; --workers N processes)
+    bankstack demo             a demo bank with simulated traffic, on the embedded database
+    bankstack db upgrade       migrate the database schema to the latest revision
+    bankstack ledger verify    replay the journal's hash chain and check every balance
+
+Options override the ``BANKSTACK_*`` environment variables. Errors are one line on stderr,
+never a traceback: exit status 2 for bad input (options, settings), 1 for a failure.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, Final, ParamSpec, TypeVar
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy import make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+
+from bankstack.kernel.errors import BankstackError
+from bankstack.platform.database import make_engine, normalize_url
+from bankstack.platform.logging import configure_logging
+from bankstack.platform.migrations import MigrationsNotFound, current, upgrade
+from bankstack.platform.settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+APP_FACTORY: Final = "bankstack.entrypoints.api:app_from_env"
+
+out = Console(highlight=False)
+err = Console(stderr=True, highlight=False)
+
+app = typer.Typer(
+    name="bankstack",
+    help="bankstack: an open-source, financial-grade banking platform.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="rich",
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+ledger_app = typer.Typer(help="Ledger operations.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(ledger_app, name="ledger")
+
+
+class UsageProblem(Exception):
+    """Bad input that the option parser could not see (settings from the environment)."""
+
+
+def _check_url(value: str | None) -> str | None:
+    if value is None:
+        return None
+    try:
+        normalize_url(value)
+    except (ValueError, ArgumentError) as error:
+        raise typer.BadParameter(str(error).splitlines()[0]) from None
+    return value
+
+
+DatabaseUrl = Annotated[
+    str | None,
+    typer.Option(
+        "--database-url",
+        help="SQLite or PostgreSQL URL [default: $BANKSTACK_DATABASE_URL or sqlite:///./var/bankstack.db]",
+        callback=_check_url,
+        show_default=False,
+    ),
+]
+
+
+def _fail(message: str, code: int = 1) -> typer.Exit:
+    err.print(f"[bold red]error:[/] {message}", soft_wrap=True)
+    return typer.Exit(code)
+
+
+def _first_line(error: BaseException) -> str:
+    if isinstance(error, SQLAlchemyError):
+        orig = getattr(error, "orig", None)
+        error = orig if isinstance(orig, BaseException) else error
+    text = str(error).strip().splitlines()
+    return text[0] if text else type(error).__name__
+
+
+def _one_line_errors(command: Callable[P, T]) -> Callable[P, T]:
+    """Turn the failures a command can meet into one line on stderr and an exit status."""
+
+    @functools.wraps(command)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
+        try:
+            return command(*args, **kwargs)
+        except (typer.Exit, typer.TyperException, typer.Abort, KeyboardInterrupt):
+            raise
+        except UsageProblem as error:
+            raise _fail(str(error), 2) from None
+        except BankstackError as error:
+            raise _fail(error.message) from None
+        except SQLAlchemyError as error:
+            raise _fail(f"database: {_first_line(error)}") from None
+        except Exception as error:  # noqa: BLE001 - the contract is: no tracebacks
+            raise _fail(f"{type(error).__name__}: {_first_line(error)}") from None
+
+    return wrapper
+
+
+def _settings(**overrides: Any) -> Settings:
+    try:
+        return load_settings(**{k: v for k, v in overrides.items() if v is not None})
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "settings"
+        env = f"BANKSTACK_{where.upper()}" if first["loc"] else "settings"
+        raise UsageProblem(f"invalid {env}: {first['msg']}") from None
+
+
+def _shown(url: str) -> str:
+    return make_url(url).render_as_string(hide_password=True)
+
+
+@app.command()
+@_one_line_errors
+def serve(
+    host: Annotated[str | None, typer.Option(help="interface [default: 127.0.0.1]")] = None,
+    port: Annotated[
+        int | None, typer.Option(min=1, max=65_535, help="port [default: 8000]")
+    ] = None,
+    workers: Annotated[int | None, typer.Option(min=1, help="processes [default: 1]")] = None,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Serve the HTTP API (ledger API, /healthz, /metrics, /docs) with uvicorn."""
+    import uvicorn  # noqa: PLC0415 - only this command needs it
+
+    settings = _settings(host=host, port=port, workers=workers, database_url=database_url)
+    configure_logging(settings.log_level, json=settings.log_json)
+    upgrade(settings.database_url)  # once here, before the workers start
+    # Each worker builds its own settings and runtime from the environment (app_from_env).
+    os.environ["BANKSTACK_DATABASE_URL"] = settings.database_url
+    if settings.admin_token is None:
+        err.print(
+            "[yellow]warning:[/] BANKSTACK_ADMIN_TOKEN is not set: the ledger API answers 503"
+        )
+    out.print(
+        f"serving on http://{settings.host}:{settings.port} ({settings.workers} worker(s), "
+        f"database {_shown(settings.database_url)})"
+    )
+    uvicorn.run(
+        APP_FACTORY,
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        workers=settings.workers,
+        log_config=None,
+        access_log=False,
+        server_header=False,
+    )
+
+
+@app.command()
+@_one_line_errors
+def demo(
+    port: Annotated[int, typer.Option(min=1, max=65_535, help="TCP port")] = 8000,
+    database_url: DatabaseUrl = None,
+    duration: Annotated[
+        float, typer.Option(min=0, help="stop after this many seconds; 0 runs until Ctrl-C")
+    ] = 0,
+    tps: Annotated[float, typer.Option(min=0.1, help="simulated transfers per second")] = 100,
+) -> None:
+    """Run a demo bank: seed it, serve the API and post simulated traffic through it."""
+    from bankstack.entrypoints.demo import DemoFailed, run_demo  # noqa: PLC0415
+
+    settings = _settings(port=port, database_url=database_url)
+    # Request lines at 100 a second would drown the status lines: warnings only, unless asked.
+    configure_logging("WARNING" if "BANKSTACK_LOG_LEVEL" not in os.environ else settings.log_level)
+    try:
+        run_demo(settings, duration=duration, tps=tps, console=out)
+    except DemoFailed as error:
+        raise _fail(str(error)) from None
+
+
+@db_app.command("upgrade")
+@_one_line_errors
+def db_upgrade(database_url: DatabaseUrl = None) -> None:
+    """Migrate the database schema to the latest revision (safe to repeat)."""
+    settings = _settings(database_url=database_url)
+    try:
+        upgrade(settings.database_url)
+    except MigrationsNotFound as error:
+        raise _fail(str(error)) from None
+    out.print(
+        f"[green]ok[/]: {_shown(settings.database_url)} is at revision "
+        f"{current(settings.database_url)}"
+    )
+
+
+@ledger_app.command("verify")
+@_one_line_errors
+def ledger_verify(database_url: DatabaseUrl = None) -> None:
+    """Replay the journal's hash chain and recompute every balance; exit 1 on any mismatch."""
+    from bankstack.ledger.verify import verify_journal  # noqa: PLC0415 - lands separately
+
+    settings = _settings(database_url=database_url)
+    url = make_url(normalize_url(settings.database_url))
+    if url.get_backend_name() == "sqlite" and url.database not in {None, "", ":memory:"}:
+        path = Path(url.database or "")
+        if not url.database.startswith("file:") and not path.exists():
+            raise _fail(f"no database at {path}; create one with `bankstack db upgrade`")
+    engine = make_engine(settings.database_url)
+    try:
+        report = verify_journal(engine)
+    finally:
+        engine.dispose()
+    table = Table(show_header=False, box=None, padding=(0, 2))
+    for name in ("batches", "accounts", "transfers", "expiries"):
+        table.add_row(name, f"{getattr(report, name):,}")
+    out.print(table)
+    if not report.ok:
+        err.print(f"[bold red]journal check failed:[/] {report.problem}", soft_wrap=True)
+        for key, value in (report.first_bad or {}).items():
+            err.print(f"  {key}: {value}", soft_wrap=True)
+        raise typer.Exit(1)
+    out.print(f"[green]ok[/]: the journal of {_shown(settings.database_url)} verifies")
+
+
+def main() -> None:
+    """The console script: a usage error is one line and exit status 2."""
+    command = typer.main.get_command(app)
+    try:
+        status = command.main(args=sys.argv[1:], prog_name="bankstack", standalone_mode=False)
+    except typer.TyperException as error:  # click's exceptions (typer vendors click)
+        message = error.format_message().strip()
+        if message:  # empty when the help was printed instead (no arguments)
+            ctx = getattr(error, "ctx", None)
+            where = getattr(ctx, "command_path", None) or "bankstack"
+            err.print(f"[bold red]error:[/] {message} (see `{where} --help`)", soft_wrap=True)
+        sys.exit(error.exit_code)
+    except (typer.Abort, KeyboardInterrupt):
+        sys.exit(130)
+    sys.exit(status if isinstance(status, int) else 0)
