@@ -306,6 +306,8 @@ class TransferStateMachine(ChainRunner[Transfer, TransferResult]):
                 return R.EXCEEDS_PENDING_TRANSFER_AMOUNT
         else:
             if t.amount not in (0, pending.amount, AMOUNT_MAX):
+                if t.amount > pending.amount:  # as for a post, and in TigerBeetle
+                    return R.EXCEEDS_PENDING_TRANSFER_AMOUNT
                 return R.PENDING_TRANSFER_HAS_DIFFERENT_AMOUNT
             amount = pending.amount
         state = self.snapshot.pending_states.get(pending.id, PendingState.PENDING)
@@ -434,13 +436,19 @@ class TransferStateMachine(ChainRunner[Transfer, TransferResult]):
 
 
 def _balanced_amount(t: Transfer, debit: Account, credit: Account) -> int:
-    """A balancing transfer moves at most ``amount``: as much as keeps its side within limit."""
+    """A balancing transfer moves at most ``amount``: as much as keeps its side within limit.
+
+    The credit limit widens only the constraint the account has: a debit line does not let
+    credits pass debits, nor a credit line debits pass credits.
+    """
     amount = t.amount
     if t.flags & _BAL_DR:
-        room = debit.credits_posted + debit.credit_limit - debit.debits_posted
+        limit = debit.credit_limit if debit.flags & _DMNEC else 0
+        room = debit.credits_posted + limit - debit.debits_posted
         amount = min(amount, max(room - debit.debits_pending, 0))
     if t.flags & _BAL_CR:
-        room = credit.debits_posted + credit.credit_limit - credit.credits_posted
+        limit = credit.credit_limit if credit.flags & _CMNED else 0
+        room = credit.debits_posted + limit - credit.credits_posted
         amount = min(amount, max(room - credit.credits_pending, 0))
     return amount
 
