@@ -115,6 +115,9 @@ class GroupCommitWriter:
     # -- the writer thread -------------------------------------------------------------------
 
     def _loop(self) -> None:
+        # Start warm; if the database is unreachable now, batches fetch what they need later.
+        with contextlib.suppress(Exception):
+            self._cache.prime(self._store)
         while True:
             with self._wakeup:
                 if not self._queue:

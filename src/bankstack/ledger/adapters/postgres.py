@@ -111,6 +111,14 @@ class PostgresBatch:
         )
         return {row[0]: account_from_row(row, _identity) for row in self._cur}
 
+    def all_accounts(self, limit: int) -> dict[int, Account] | None:
+        self._cur.execute("SELECT count(*) FROM ledger_accounts")
+        row = self._cur.fetchone()
+        if row is None or row[0] > limit:
+            return None
+        self._cur.execute(f"SELECT {ACCOUNT_COLUMNS} FROM ledger_accounts")
+        return {r[0]: account_from_row(r, _identity) for r in self._cur}
+
     def transfers(self, ids: Collection[int]) -> dict[int, Transfer]:
         if not ids:
             return {}

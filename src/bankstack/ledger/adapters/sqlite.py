@@ -77,6 +77,13 @@ class SqliteBatch:
         )
         return {int_id(row[0]): account_from_row(row, int_id) for row in rows}
 
+    def all_accounts(self, limit: int) -> dict[int, Account] | None:
+        (count,) = self._conn.execute("SELECT count(*) FROM ledger_accounts").fetchone()
+        if count > limit:
+            return None
+        rows = self._conn.execute(f"SELECT {ACCOUNT_COLUMNS} FROM ledger_accounts").fetchall()
+        return {int_id(row[0]): account_from_row(row, int_id) for row in rows}
+
     def transfers(self, ids: Collection[int]) -> dict[int, Transfer]:
         if not ids:
             return {}

@@ -29,8 +29,9 @@ transfer, failure and pending state the batch can touch, runs this, and writes t
 
 ``exists*`` compares in this order: flags, pending_id, timeout, debit_account_id,
 credit_account_id, amount, user_data, ledger, code, effective_at; a post or void compares the
-inherited fields only where the retry names them (non-zero), and a balancing transfer's amount
-only when the retry asks for less than was moved.
+inherited fields only where the retry names them (non-zero), a post's ``AMOUNT_MAX`` (a void's
+0 or ``AMOUNT_MAX``) as the full pending amount, and a balancing transfer's amount only when the
+retry asks for less than was moved.
 """
 
 from __future__ import annotations
@@ -290,7 +291,7 @@ class TransferStateMachine(ChainRunner[Transfer, TransferResult]):
             return R.EFFECTIVE_AT_MUST_NOT_BE_IN_FUTURE
         existing = self.snapshot.transfers.get(t.id)
         if existing is not None:
-            return _compare_resolution(t, existing)
+            return _compare_resolution(t, existing, self.snapshot.transfers.get(t.pending_id))
         pending = self.snapshot.transfers.get(t.pending_id)
         if pending is None:
             return R.PENDING_TRANSFER_NOT_FOUND
@@ -482,7 +483,7 @@ def _compare_new(t: Transfer, e: Transfer) -> TransferResult:
     return _compare_tail(t, e, named_only=False)
 
 
-def _compare_resolution(t: Transfer, e: Transfer) -> TransferResult:
+def _compare_resolution(t: Transfer, e: Transfer, pending: Transfer | None) -> TransferResult:
     if t.flags != e.flags:
         return R.EXISTS_WITH_DIFFERENT_FLAGS
     if t.pending_id != e.pending_id:
@@ -493,8 +494,12 @@ def _compare_resolution(t: Transfer, e: Transfer) -> TransferResult:
         return R.EXISTS_WITH_DIFFERENT_DEBIT_ACCOUNT_ID
     if t.credit_account_id and t.credit_account_id != e.credit_account_id:
         return R.EXISTS_WITH_DIFFERENT_CREDIT_ACCOUNT_ID
-    unnamed = (AMOUNT_MAX,) if t.flags & _POST else (0, AMOUNT_MAX)
-    if t.amount not in unnamed and t.amount != e.amount:
+    # "The full pending amount" (AMOUNT_MAX; for a void also 0) matches only a full post, as in
+    # TigerBeetle: a retry asking for all of it must not be told a partial post "exists".
+    if t.amount in ((AMOUNT_MAX,) if t.flags & _POST else (0, AMOUNT_MAX)):
+        if pending is not None and e.amount != pending.amount:
+            return R.EXISTS_WITH_DIFFERENT_AMOUNT
+    elif t.amount != e.amount:
         return R.EXISTS_WITH_DIFFERENT_AMOUNT
     return _compare_tail(t, e, named_only=True)
 
