@@ -30,6 +30,9 @@ class ManualClock:
     def now_ns(self) -> int:
         return self._now
 
+    def set(self, now_ns: int) -> None:
+        self._now = now_ns
+
     def advance(self, seconds: float = 0, *, ns: int = 0) -> None:
         self._now += int(seconds * NS_PER_SECOND) + ns
 

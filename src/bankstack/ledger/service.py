@@ -100,7 +100,9 @@ def apply_account_batch(
                     effects.last_timestamp,
                     clock.now_ns(),
                 )
-                tx.commit()
+            elif effects.last_timestamp:
+                tx.advance_head(effects.last_timestamp)  # every event took a timestamp
+            tx.commit()
     except BaseException:
         cache.invalidate()
         raise
@@ -138,6 +140,9 @@ def _write(tx: LedgerBatch, head: JournalHead, machine: TransferStateMachine, cl
     """Write the batch's effects and commit; return the journal head after it."""
     effects = machine.effects
     if not (effects.transfers or effects.resolutions or effects.failures):
+        if effects.last_timestamp:  # all events refused: they still took their timestamps
+            tx.advance_head(effects.last_timestamp)
+            tx.commit()
         return head.batch_id
     expiries = [r for r in effects.resolutions if r.state is PendingState.EXPIRED]
     expiry_digests = [expiry_digest(r) for r in expiries]
@@ -155,6 +160,8 @@ def _write(tx: LedgerBatch, head: JournalHead, machine: TransferStateMachine, cl
             effects.last_timestamp,
             clock.now_ns(),
         )
+    else:  # only failures were recorded; their timestamps are taken all the same
+        tx.advance_head(effects.last_timestamp)
     tx.commit()
     return new_head
 

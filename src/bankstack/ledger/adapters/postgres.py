@@ -291,6 +291,12 @@ class PostgresBatch:
             (seal.batch_id, seal.hash, seal.last_timestamp),
         )
 
+    def advance_head(self, last_timestamp: int) -> None:
+        self._cur.execute(
+            "UPDATE ledger_head SET last_timestamp = %s WHERE id = 1 AND last_timestamp < %s",
+            (last_timestamp, last_timestamp),
+        )
+
     def commit(self) -> None:
         self._conn.commit()
 

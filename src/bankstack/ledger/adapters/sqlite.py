@@ -249,6 +249,12 @@ class SqliteBatch:
             (seal.batch_id, seal.hash, seal.last_timestamp),
         )
 
+    def advance_head(self, last_timestamp: int) -> None:
+        self._conn.execute(
+            "UPDATE ledger_head SET last_timestamp = ? WHERE id = 1 AND last_timestamp < ?",
+            (last_timestamp, last_timestamp),
+        )
+
     def commit(self) -> None:
         self._conn.execute("COMMIT")
 
