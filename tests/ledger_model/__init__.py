@@ -1,0 +1,1 @@
+"""An executable reference ledger and the drivers that run it beside the real one."""
