@@ -15,8 +15,8 @@ from pathlib import Path
 import psycopg
 import pytest
 from hypothesis import HealthCheck, Phase, settings
-from hypothesis.stateful import rule, run_state_machine_as_test
 from hypothesis import strategies as st
+from hypothesis.stateful import rule, run_state_machine_as_test
 
 from bankstack.ledger.adapters.factory import libpq_conninfo
 from bankstack.platform.migrations import upgrade
@@ -55,7 +55,7 @@ def test_sqlite_ledger_matches_reference_model(sqlite_template: Path, tmp_path: 
     def factory() -> DbDriver:
         copy = tmp_path / f"{uuid.uuid4().hex}.db"
         shutil.copy(sqlite_template, copy)
-        return DbDriver(f"sqlite:///{copy}", on_close=lambda: copy.unlink())
+        return DbDriver(f"sqlite:///{copy}", on_close=copy.unlink)
 
     _run(factory)
 
