@@ -27,21 +27,23 @@ from starlette.responses import Response
 
 from bankstack.ledger import queries
 from bankstack.ledger.api.auth import staff_auth
-from bankstack.ledger.api.schemas import (
-    BATCH_LIMIT,
+from bankstack.ledger.api.responses import (
     AccountOut,
-    CreateAccounts,
-    CreateTransfers,
     ResultsOut,
     StatementOut,
     TransferOut,
     account_json,
-    accounts_from_body,
-    id_param,
     request_body,
     statement_json,
-    time_query,
     transfer_json,
+)
+from bankstack.ledger.api.schemas import (
+    BATCH_LIMIT,
+    CreateAccounts,
+    CreateTransfers,
+    accounts_from_body,
+    id_param,
+    time_query,
     transfers_from_body,
 )
 from bankstack.ledger.errors import BatchTooLarge
