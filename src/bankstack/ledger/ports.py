@@ -42,11 +42,12 @@ class LedgerBatch(Protocol):
     """One batch's database transaction; rolled back unless ``commit()`` is reached."""
 
     def lock_head(self) -> JournalHead: ...
-    def lock_accounts(self, ids: Collection[int], fetch: Collection[int]) -> dict[int, Account]:
-        """Return the accounts of ``fetch`` (a subset of the batch's ``ids``) that exist.
+    def fetch_accounts(self, ids: Collection[int]) -> dict[int, Account]:
+        """The accounts of ``ids`` that exist.
 
-        Adapters guarantee the batch's accounts cannot change under it (the head lock) and
-        lock their rows in id order no later than when they are written."""
+        No lock is taken here: the head lock already keeps every balance of the batch from
+        changing under it, and adapters take the touched accounts' row locks in id order when
+        they write them."""
         ...
 
     def all_accounts(self, limit: int) -> dict[int, Account] | None:

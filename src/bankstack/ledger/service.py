@@ -1,9 +1,10 @@
 """Ledger use cases: apply one batch of account creations or transfers atomically.
 
 Each function owns one database transaction (``store.batch()``): lock the journal head (which
-serialises batches across processes and extends the hash chain), lock the touched accounts in
-id order, run the pure state machine, write its effects with set-based SQL, seal the batch
-into the hash chain with one outbox record naming it, then commit. Nothing is answered before
+serialises batches across processes and extends the hash chain), read what the batch touches,
+run the pure state machine, write its effects with set-based SQL (the balance update locks the
+touched accounts in id order), seal the batch into the hash chain with one outbox record
+naming it, then commit. Nothing is answered before
 the commit returns, so every ``ok`` is durable.
 
 ``AccountCache`` spares reloading balances the writer itself wrote: it is valid only while the
@@ -45,13 +46,12 @@ class AccountCache:
     accounts: dict[int, Account] = field(default_factory=dict)
     head_batch_id: int = -1
 
-    def lock_and_load(
-        self, tx: LedgerBatch, head: JournalHead, ids: set[int]
-    ) -> dict[int, Account]:
+    def load(self, tx: LedgerBatch, head: JournalHead, ids: set[int]) -> dict[int, Account]:
+        """The accounts of ``ids``: from the cache when still valid, else fetched."""
         if head.batch_id != self.head_batch_id or len(self.accounts) > CACHE_MAX:
             self.accounts.clear()
         cached = self.accounts
-        loaded = tx.lock_accounts(ids, [i for i in ids if i not in cached])
+        loaded = tx.fetch_accounts([i for i in ids if i not in cached])
         cached.update(loaded)
         return {i: cached[i] for i in ids if i in cached}
 
@@ -83,7 +83,7 @@ def apply_account_batch(
     try:
         with store.batch() as tx:
             head = tx.lock_head()
-            existing = cache.lock_and_load(tx, head, ids)
+            existing = cache.load(tx, head, ids)
             machine = AccountStateMachine(existing, max(clock.now_ns(), head.last_timestamp + 1))
             results = [machine.run(submission) for submission in submissions]
             effects = machine.effects
@@ -191,7 +191,7 @@ def _load_snapshot(
         known[t.id] = t
     account_ids.discard(0)
     return Snapshot(
-        accounts=cache.lock_and_load(tx, head, account_ids),
+        accounts=cache.load(tx, head, account_ids),
         transfers=known,
         failed=tx.failed(ids),
         pending_states=tx.pending_states(pending_ids),

@@ -95,19 +95,14 @@ class PostgresBatch:
         assert row is not None  # noqa: S101 - the migration inserts it
         return JournalHead(row[0], bytes(row[1]), row[2])
 
-    def lock_accounts(self, ids: Collection[int], fetch: Collection[int]) -> dict[int, Account]:
-        """Read the accounts the writer has not cached.
-
-        No row lock here: the head lock already serialises every batch, and the balance
-        UPDATE at the end takes the touched accounts' row locks in id order (see
-        ``_update_balances``), so a second locking pass would only add work.
-        """
-        del ids
-        if not fetch:
+    def fetch_accounts(self, ids: Collection[int]) -> dict[int, Account]:
+        """No row lock here: the head lock already serialises every batch, and the balance
+        UPDATE takes the touched accounts' row locks in id order (``_update_balances``)."""
+        if not ids:
             return {}
         self._cur.execute(
             f"SELECT {ACCOUNT_COLUMNS} FROM ledger_accounts WHERE id = ANY(%s::uuid[])",
-            (id_array(fetch),),
+            (id_array(ids),),
         )
         return {row[0]: account_from_row(row, _identity) for row in self._cur}
 

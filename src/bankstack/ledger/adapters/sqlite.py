@@ -66,14 +66,13 @@ class SqliteBatch:
         ).fetchone()
         return JournalHead(row[0], bytes(row[1]), row[2])
 
-    def lock_accounts(self, ids: Collection[int], fetch: Collection[int]) -> dict[int, Account]:
+    def fetch_accounts(self, ids: Collection[int]) -> dict[int, Account]:
         # BEGIN IMMEDIATE already holds SQLite's single write lock, which covers every row.
-        del ids
-        if not fetch:
+        if not ids:
             return {}
         rows = self._select(
-            f"SELECT {ACCOUNT_COLUMNS} FROM ledger_accounts WHERE id IN ({{marks}}) ORDER BY id",
-            fetch,
+            f"SELECT {ACCOUNT_COLUMNS} FROM ledger_accounts WHERE id IN ({{marks}})",
+            ids,
         )
         return {int_id(row[0]): account_from_row(row, int_id) for row in rows}
 
