@@ -13,6 +13,7 @@ tight loop.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Final, Literal
 
@@ -234,14 +235,25 @@ def accounts_from_body(body: bytes) -> list[Account]:
         parsed = CreateAccounts.model_validate_json(body)
     except ValidationError as error:
         raise request_invalid(error) from None
-    bits = ACCOUNT_FLAG_BITS
-    out = []
-    for a in parsed.accounts:
-        flags = 0
-        for name in a.flags:
-            flags |= bits[name]
-        out.append(Account(a.id, a.ledger, a.code, a.user_data, flags, a.credit_limit))
-    return out
+    return [
+        Account(
+            a.id,
+            a.ledger,
+            a.code,
+            a.user_data,
+            flag_bits(a.flags, ACCOUNT_FLAG_BITS),
+            a.credit_limit,
+        )
+        for a in parsed.accounts
+    ]
+
+
+def flag_bits(names: Iterable[str], bits: dict[str, int]) -> int:
+    """The flag set named by ``names``; raises KeyError for a name not in ``bits``."""
+    flags = 0
+    for name in names:
+        flags |= bits[name]
+    return flags
 
 
 def transfers_from_body(body: bytes) -> list[Transfer]:
@@ -259,12 +271,9 @@ def transfers_from_body(body: bytes) -> list[Transfer]:
         parsed = CreateTransfers.model_validate_json(body)
     except ValidationError as error:
         raise request_invalid(error) from None
-    bits = TRANSFER_FLAG_BITS
     out = []
     for t in parsed.transfers:
-        flags = 0
-        for name in t.flags:
-            flags |= bits[name]
+        flags = flag_bits(t.flags, TRANSFER_FLAG_BITS)
         amount = t.amount
         if amount is None:
             amount = AMOUNT_MAX if flags & _POST else 0
@@ -314,8 +323,7 @@ def _transfers_fast(body: bytes) -> list[Transfer] | None:
             if names:
                 if type(names) is not list:
                     return None
-                for name in names:
-                    flags |= bits[name]
+                flags = flag_bits(names, bits)
             elif names != () and type(names) is not list:
                 return None
             amount = get("amount")
