@@ -64,9 +64,10 @@ on PATH (found: $(python3 --version 2>&1 || echo 'no python3')). Install it, e.g
     "$python" -m venv --clear "$VENV"
     rm -f "$STAMP"
   fi
-  if [[ ! -f $STAMP || pyproject.toml -nt $STAMP ]]; then
-    say "installing bankstack and its dev tools into $VENV"
-    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+  if [[ ! -f $STAMP || pyproject.toml -nt $STAMP || sdk/python/pyproject.toml -nt $STAMP ]]; then
+    say "installing bankstack, its SDK and its dev tools into $VENV"
+    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
+      -e sdk/python -e '.[dev]'
     touch "$STAMP"
   fi
 }
@@ -79,7 +80,7 @@ run_checks() {
   say "ruff check"
   "$VENV/bin/ruff" check || failed+=("ruff check")
   say "mypy --strict"
-  "$VENV/bin/mypy" src || failed+=("mypy")
+  "$VENV/bin/mypy" src sdk/python/src || failed+=("mypy")
   say "lint-imports"
   "$VENV/bin/lint-imports" || failed+=("lint-imports (import contracts in pyproject.toml)")
   if ((${#failed[@]})); then

@@ -1,0 +1,1 @@
+"""bankstack-sdk: a client for the bankstack open API."""
