@@ -29,7 +29,7 @@ from typing import Any, Final
 import psycopg
 from psycopg import errors as pg_errors
 
-from bankstack.ledger.adapters.postgres import hex_id, id_array, int_array
+from bankstack.ledger.adapters.pg_plan import hex_id, id_array, int_array
 from bankstack.ledger.adapters.sqlite import blob_id, connect_sqlite
 from bench.ledger.dbs import BenchDatabase, max_transfer_timestamp
 from bench.ledger.loop import frozen_heap, run_closed_loop

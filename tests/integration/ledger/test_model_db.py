@@ -20,7 +20,7 @@ from hypothesis.stateful import rule, run_state_machine_as_test
 
 from bankstack.ledger.adapters.factory import libpq_conninfo
 from bankstack.platform.migrations import upgrade
-from tests.ledger_model.db_driver import DbDriver
+from tests.ledger_model.db_driver import DbDriver, PipelinedDbDriver
 from tests.unit.ledger.test_model_based import NS, LedgerComparison
 
 DB_SETTINGS = settings(
@@ -51,16 +51,25 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-def test_sqlite_ledger_matches_reference_model(sqlite_template: Path, tmp_path: Path) -> None:
+DRIVERS = pytest.mark.parametrize(
+    "driver", [DbDriver, PipelinedDbDriver], ids=["service", "pipelined-writer"]
+)
+
+
+@DRIVERS
+def test_sqlite_ledger_matches_reference_model(
+    sqlite_template: Path, tmp_path: Path, driver: type[DbDriver]
+) -> None:
     def factory() -> DbDriver:
         copy = tmp_path / f"{uuid.uuid4().hex}.db"
         shutil.copy(sqlite_template, copy)
-        return DbDriver(f"sqlite:///{copy}", on_close=copy.unlink)
+        return driver(f"sqlite:///{copy}", on_close=copy.unlink)
 
     _run(factory)
 
 
-def test_postgres_ledger_matches_reference_model(fresh_pg_url: str) -> None:
+@DRIVERS
+def test_postgres_ledger_matches_reference_model(fresh_pg_url: str, driver: type[DbDriver]) -> None:
     upgrade(fresh_pg_url)  # the template: migrated once, cloned for every example
     admin = libpq_conninfo(fresh_pg_url).rsplit("/", 1)[0] + "/postgres"
     template = libpq_conninfo(fresh_pg_url).rsplit("/", 1)[1]
@@ -75,7 +84,7 @@ def test_postgres_ledger_matches_reference_model(fresh_pg_url: str) -> None:
                 conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
         url = fresh_pg_url.rsplit("/", 1)[0] + "/" + name
-        return DbDriver(url, on_close=drop)
+        return driver(url, on_close=drop)
 
     _run(factory)
 

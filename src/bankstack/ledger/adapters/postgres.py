@@ -9,7 +9,7 @@ previous batch committed.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -18,6 +18,13 @@ from psycopg import errors as pg_errors
 from psycopg.adapt import Loader
 
 from bankstack.kernel.events import OutboxRecord
+from bankstack.ledger.adapters.pg_plan import (
+    PgTransferPlan,
+    bytea,
+    hex_id,
+    id_array,
+    plan_transfers,
+)
 from bankstack.ledger.adapters.rows import (
     ACCOUNT_COLUMNS,
     TRANSFER_COLUMNS,
@@ -29,9 +36,10 @@ from bankstack.ledger.domain import (
     AccountEffects,
     PendingState,
     Transfer,
-    TransferEffects,
 )
-from bankstack.ledger.ports import BatchSeal, JournalHead
+from bankstack.ledger.ports import BatchSeal, JournalHead, WritePlan
+
+__all__ = ["PostgresBatch", "PostgresLedgerStore", "hex_id", "id_array", "register_uuid_as_int"]
 
 _RETRYABLE = (
     pg_errors.SerializationFailure,
@@ -57,35 +65,20 @@ def register_uuid_as_int(conn: psycopg.Connection[Any]) -> None:
     conn.adapters.register_loader("uuid", _UuidIntBinaryLoader)
 
 
-def hex_id(value: int) -> str:
-    return f"{value:032x}"
-
-
-def id_array(ids: Iterable[int]) -> str:
-    """A ``uuid[]`` literal in one string: psycopg sends it as is, instead of dumping each
-    element in Python, which costs more than the query for a batch of 8,190."""
-    return "{" + ",".join([f"{i:032x}" for i in ids]) + "}"
-
-
-def int_array(values: Iterable[int]) -> str:
-    return "{" + ",".join(map(str, values)) + "}"
-
-
-_NULL = "\\N"  # COPY text format's NULL
-
-
 def _identity(value: Any) -> int:
     return int(value)
 
 
-def _bytea(data: bytes) -> str:
-    return "\\\\x" + data.hex()
-
-
-class PostgresBatch:
+class PostgresReads:
     def __init__(self, conn: psycopg.Connection[Any]) -> None:
         self._conn = conn
         self._cur = conn.cursor()
+
+    def peek_head(self) -> JournalHead:
+        self._cur.execute("SELECT batch_id, hash, last_timestamp FROM ledger_head WHERE id = 1")
+        row = self._cur.fetchone()
+        assert row is not None  # noqa: S101 - the migration inserts it
+        return JournalHead(row[0], bytes(row[1]), row[2])
 
     def lock_head(self) -> JournalHead:
         self._cur.execute(
@@ -151,113 +144,71 @@ class PostgresBatch:
         )
         return [transfer_from_row(row, _identity) for row in self._cur]
 
+
+class PostgresBatch(PostgresReads):
+    """The batch's transaction: the reads above under the head lock, and the writes."""
+
     def write_accounts(self, effects: AccountEffects, digests: list[bytes], batch_id: int) -> None:
         lines = [
             f"{hex_id(a.id)}\t{a.ledger}\t{a.code}\t{hex_id(a.user_data)}\t{a.flags}\t"
-            f"{a.credit_limit}\t0\t0\t0\t0\t{a.timestamp}\t{batch_id}\t{_bytea(d)}\n"
+            f"{a.credit_limit}\t0\t0\t0\t0\t{a.timestamp}\t{batch_id}\t{bytea(d)}\n"
             for a, d in zip(effects.created, digests, strict=True)
         ]
         columns = f"{ACCOUNT_COLUMNS}, batch_id, digest"
         with self._cur.copy(f"COPY ledger_accounts ({columns}) FROM STDIN") as copy:
             copy.write("".join(lines))
 
-    def write_transfers(
-        self,
-        effects: TransferEffects,
-        digests: list[bytes],
-        expiry_digests: list[bytes],
-        batch_id: int,
-    ) -> None:
-        if effects.transfers:
-            self._copy_transfers(effects.transfers, digests, batch_id)
-        self._update_balances(effects)
-        if effects.resolutions:
-            self._insert_resolutions(effects, expiry_digests, batch_id)
-        if effects.failures:
-            self._cur.executemany(
+    def write_plan(self, plan: WritePlan) -> None:
+        assert isinstance(plan, PgTransferPlan)  # noqa: S101 - plans come from this adapter
+        cur = self._cur
+        if plan.transfers_copy:
+            columns = f"{TRANSFER_COLUMNS}, batch_id, digest"
+            with cur.copy(f"COPY ledger_transfers ({columns}) FROM STDIN") as copy:
+                copy.write(plan.transfers_copy)
+        if plan.balances is not None:
+            self._update_balances(plan.balances)
+        if plan.resolutions:
+            cur.executemany(
+                "INSERT INTO ledger_pending_resolutions"
+                " (pending_id, state, transfer_id, timestamp, batch_id, digest)"
+                " VALUES (%s, %s, %s, %s, %s, %s)",
+                plan.resolutions,
+            )
+        if plan.failures:
+            cur.executemany(
                 "INSERT INTO ledger_failed_transfers (id, result, timestamp) VALUES (%s, %s, %s)",
-                [(hex_id(i), str(code), ts) for i, code, ts in effects.failures],
+                plan.failures,
             )
-        if effects.timeouts_added:
-            self._cur.executemany(
+        if plan.timeouts_added:
+            cur.executemany(
                 "INSERT INTO ledger_pending_timeouts (transfer_id, expires_at) VALUES (%s, %s)",
-                [(hex_id(i), at) for i, at in effects.timeouts_added],
+                plan.timeouts_added,
             )
-        if effects.timeouts_removed:
-            self._cur.execute(
+        if plan.timeouts_removed is not None:
+            cur.execute(
                 "DELETE FROM ledger_pending_timeouts WHERE transfer_id = ANY(%s::uuid[])",
-                (id_array(effects.timeouts_removed),),
+                (plan.timeouts_removed,),
             )
-        if effects.history:
-            with self._cur.copy(
+        if plan.history_copy:
+            with cur.copy(
                 "COPY ledger_account_history (account_id, timestamp, debits_pending,"
                 " debits_posted, credits_pending, credits_posted) FROM STDIN"
             ) as copy:
-                copy.write(
-                    "".join(
-                        f"{hex_id(h.account_id)}\t{h.timestamp}\t{h.debits_pending}\t"
-                        f"{h.debits_posted}\t{h.credits_pending}\t{h.credits_posted}\n"
-                        for h in effects.history
-                    )
-                )
+                copy.write(plan.history_copy)
 
-    def _copy_transfers(self, transfers: list[Transfer], digests: list[bytes], batch: int) -> None:
-        lines = [
-            f"{hex_id(t.id)}\t{hex_id(t.debit_account_id)}\t{hex_id(t.credit_account_id)}\t"
-            f"{t.amount}\t{hex_id(t.pending_id) if t.pending_id else _NULL}\t{t.ledger}\t"
-            f"{t.code}\t{hex_id(t.user_data)}\t{t.flags}\t{t.timeout}\t{t.effective_at}\t"
-            f"{t.timestamp}\t{batch}\t{_bytea(d)}\n"
-            for t, d in zip(transfers, digests, strict=True)
-        ]
-        columns = f"{TRANSFER_COLUMNS}, batch_id, digest"
-        with self._cur.copy(f"COPY ledger_transfers ({columns}) FROM STDIN") as copy:
-            copy.write("".join(lines))
-
-    def _update_balances(self, effects: TransferEffects) -> None:
+    def _update_balances(self, balances: tuple[str, str, str, str, str, str]) -> None:
         """One UPDATE for every touched account, locking them in id order.
 
-        The ids go in sorted; with hash and merge joins off on the writer's connection the
+        The ids arrive sorted; with hash and merge joins off on the writer's connection the
         planner walks them in that order (a nested loop over the primary key), so row locks are
         taken in id order and two writers can never deadlock on accounts.
         """
-        touched = sorted(effects.touched.values(), key=lambda a: a.id)
-        if not touched:
-            return
         self._cur.execute(
             "UPDATE ledger_accounts a SET debits_pending = v.dp, debits_posted = v.dpo,"
             " credits_pending = v.cp, credits_posted = v.cpo, flags = v.flags"
             " FROM unnest(%s::uuid[], %s::bigint[], %s::bigint[], %s::bigint[], %s::bigint[],"
             " %s::integer[]) AS v(id, dp, dpo, cp, cpo, flags) WHERE a.id = v.id",
-            (
-                id_array(a.id for a in touched),
-                int_array(a.debits_pending for a in touched),
-                int_array(a.debits_posted for a in touched),
-                int_array(a.credits_pending for a in touched),
-                int_array(a.credits_posted for a in touched),
-                int_array(a.flags for a in touched),
-            ),
-        )
-
-    def _insert_resolutions(
-        self, effects: TransferEffects, expiry_digests: list[bytes], batch_id: int
-    ) -> None:
-        expiry_digest = iter(expiry_digests)
-        rows = [
-            (
-                hex_id(r.pending_id),
-                int(r.state),
-                hex_id(r.transfer_id) if r.transfer_id else None,
-                r.timestamp,
-                batch_id,
-                next(expiry_digest) if r.state is PendingState.EXPIRED else None,
-            )
-            for r in effects.resolutions
-        ]
-        self._cur.executemany(
-            "INSERT INTO ledger_pending_resolutions"
-            " (pending_id, state, transfer_id, timestamp, batch_id, digest)"
-            " VALUES (%s, %s, %s, %s, %s, %s)",
-            rows,
+            balances,
         )
 
     def add_outbox(self, record: OutboxRecord) -> None:
@@ -297,26 +248,44 @@ class PostgresBatch:
 
 
 class PostgresLedgerStore:
-    """One connection for the writer thread; reconnects after a failure."""
+    """Two connections: one for batch transactions, one for reads outside them.
+
+    The pipelined writer prepares the next batch on the read connection (autocommit, each
+    statement sees what was committed when it ran) while a batch commits on the other. Each
+    connection is used by one thread at a time, and reconnects after a failure.
+    """
+
+    plan_transfers = staticmethod(plan_transfers)
 
     def __init__(self, conninfo: str) -> None:
         self._conninfo = conninfo
         self._conn: psycopg.Connection[Any] | None = None
+        self._read_conn: psycopg.Connection[Any] | None = None
+
+    def _open(self, *, autocommit: bool) -> psycopg.Connection[Any]:
+        conn = psycopg.connect(self._conninfo, autocommit=autocommit)
+        register_uuid_as_int(conn)
+        # Every statement of a batch is a keyed lookup or a keyed update of at most a batch's
+        # rows. Statistics gathered while the journal was small can make the planner pick a
+        # sequential scan or hash join that turns a 10 ms lookup into a 100 ms one as the
+        # journal grows; on these connections only index paths are used. Nested loops over
+        # the sorted ids also take row locks in id order.
+        with conn.cursor() as cur:
+            for setting in ("enable_seqscan", "enable_hashjoin", "enable_mergejoin"):
+                cur.execute(f"SET {setting} = off")
+        if not autocommit:
+            conn.commit()
+        return conn
 
     def _connection(self) -> psycopg.Connection[Any]:
         if self._conn is None or self._conn.closed or self._conn.broken:
-            self._conn = psycopg.connect(self._conninfo, autocommit=False)
-            register_uuid_as_int(self._conn)
-            # Every statement of a batch is a keyed lookup or a keyed update of at most a
-            # batch's rows. Statistics gathered while the journal was small can make the
-            # planner pick a sequential scan or hash join that turns a 10 ms lookup into a
-            # 100 ms one as the journal grows; on this connection only index paths are used.
-            # Nested loops over the sorted ids also take row locks in id order.
-            with self._conn.cursor() as cur:
-                for setting in ("enable_seqscan", "enable_hashjoin", "enable_mergejoin"):
-                    cur.execute(f"SET {setting} = off")
-            self._conn.commit()
+            self._conn = self._open(autocommit=False)
         return self._conn
+
+    def _reader(self) -> psycopg.Connection[Any]:
+        if self._read_conn is None or self._read_conn.closed or self._read_conn.broken:
+            self._read_conn = self._open(autocommit=True)
+        return self._read_conn
 
     @contextmanager
     def batch(self) -> Iterator[PostgresBatch]:
@@ -327,18 +296,20 @@ class PostgresLedgerStore:
             if not conn.closed and not conn.broken:
                 conn.rollback()  # no-op after commit; undoes everything otherwise
 
+    @contextmanager
+    def reads(self) -> Iterator[PostgresReads]:
+        yield PostgresReads(self._reader())
+
     def next_expiry(self) -> int | None:
-        conn = self._connection()
-        try:
-            row = conn.execute("SELECT min(expires_at) FROM ledger_pending_timeouts").fetchone()
-        finally:
-            conn.rollback()
-        return None if row is None else row[0]
+        row = self._reader().execute("SELECT min(expires_at) FROM ledger_pending_timeouts")
+        found = row.fetchone()
+        return None if found is None else found[0]
 
     def is_retryable(self, error: BaseException) -> bool:
         return isinstance(error, _RETRYABLE)
 
     def close(self) -> None:
-        if self._conn is not None:
-            self._conn.close()
-            self._conn = None
+        for conn in (self._conn, self._read_conn):
+            if conn is not None:
+                conn.close()
+        self._conn = self._read_conn = None

@@ -11,6 +11,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Collection, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 from bankstack.kernel.events import OutboxRecord
@@ -27,7 +28,7 @@ from bankstack.ledger.domain import (
     Transfer,
     TransferEffects,
 )
-from bankstack.ledger.ports import BatchSeal, JournalHead
+from bankstack.ledger.ports import BatchSeal, JournalHead, WritePlan
 
 
 def blob_id(value: int) -> bytes:
@@ -50,6 +51,79 @@ def connect_sqlite(path: str) -> sqlite3.Connection:
     conn.execute("PRAGMA foreign_keys=ON")
     conn.execute("PRAGMA busy_timeout=30000")
     return conn
+
+
+@dataclass(frozen=True, slots=True)
+class SqliteTransferPlan:
+    """A batch's rows as SQLite parameters, built before the transaction (see pg_plan)."""
+
+    batch_id: int
+    transfers: list[tuple[Any, ...]]
+    balances: list[tuple[int, int, int, int, int, bytes]]
+    resolutions: list[tuple[bytes, int, bytes | None, int, int, bytes | None]]
+    failures: list[tuple[bytes, str, int]]
+    timeouts_added: list[tuple[bytes, int]]
+    timeouts_removed: list[tuple[bytes]]
+    history: list[tuple[bytes, int, int, int, int, int]]
+
+
+def plan_transfers(
+    effects: TransferEffects, digests: list[bytes], expiry_digests: list[bytes], batch_id: int
+) -> SqliteTransferPlan:
+    expiry_digest = iter(expiry_digests)
+    return SqliteTransferPlan(
+        batch_id=batch_id,
+        transfers=[
+            (*_transfer_row(t), batch_id, d)
+            for t, d in zip(effects.transfers, digests, strict=True)
+        ],
+        balances=[
+            (*a.balances(), a.flags, blob_id(a.id))
+            for a in sorted(effects.touched.values(), key=lambda a: a.id)
+        ],
+        resolutions=[
+            (
+                blob_id(r.pending_id),
+                int(r.state),
+                blob_id(r.transfer_id) if r.transfer_id else None,
+                r.timestamp,
+                batch_id,
+                next(expiry_digest) if r.state is PendingState.EXPIRED else None,
+            )
+            for r in effects.resolutions
+        ],
+        failures=[(blob_id(i), str(code), ts) for i, code, ts in effects.failures],
+        timeouts_added=[(blob_id(i), at) for i, at in effects.timeouts_added],
+        timeouts_removed=[(blob_id(i),) for i in effects.timeouts_removed],
+        history=[
+            (
+                blob_id(h.account_id),
+                h.timestamp,
+                h.debits_pending,
+                h.debits_posted,
+                h.credits_pending,
+                h.credits_posted,
+            )
+            for h in effects.history
+        ],
+    )
+
+
+def _transfer_row(t: Transfer) -> tuple[Any, ...]:
+    return (
+        blob_id(t.id),
+        blob_id(t.debit_account_id),
+        blob_id(t.credit_account_id),
+        t.amount,
+        blob_id(t.pending_id) if t.pending_id else None,
+        t.ledger,
+        t.code,
+        blob_id(t.user_data),
+        t.flags,
+        t.timeout,
+        t.effective_at,
+        t.timestamp,
+    )
 
 
 class SqliteBatch:
@@ -139,88 +213,40 @@ class SqliteBatch:
             ],
         )
 
-    def write_transfers(
-        self,
-        effects: TransferEffects,
-        digests: list[bytes],
-        expiry_digests: list[bytes],
-        batch_id: int,
-    ) -> None:
+    def write_plan(self, plan: WritePlan) -> None:
+        assert isinstance(plan, SqliteTransferPlan)  # noqa: S101 - plans come from this adapter
         c = self._conn
         c.executemany(
             f"INSERT INTO ledger_transfers ({TRANSFER_COLUMNS}, batch_id, digest)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                (
-                    blob_id(t.id),
-                    blob_id(t.debit_account_id),
-                    blob_id(t.credit_account_id),
-                    t.amount,
-                    blob_id(t.pending_id) if t.pending_id else None,
-                    t.ledger,
-                    t.code,
-                    blob_id(t.user_data),
-                    t.flags,
-                    t.timeout,
-                    t.effective_at,
-                    t.timestamp,
-                    batch_id,
-                    d,
-                )
-                for t, d in zip(effects.transfers, digests, strict=True)
-            ],
+            plan.transfers,
         )
         c.executemany(
             "UPDATE ledger_accounts SET debits_pending = ?, debits_posted = ?,"
             " credits_pending = ?, credits_posted = ?, flags = ? WHERE id = ?",
-            [
-                (*a.balances(), a.flags, blob_id(a.id))
-                for a in sorted(effects.touched.values(), key=lambda a: a.id)
-            ],
+            plan.balances,
         )
-        expiry_digest = iter(expiry_digests)
         c.executemany(
             "INSERT INTO ledger_pending_resolutions"
             " (pending_id, state, transfer_id, timestamp, batch_id, digest)"
             " VALUES (?, ?, ?, ?, ?, ?)",
-            [
-                (
-                    blob_id(r.pending_id),
-                    int(r.state),
-                    blob_id(r.transfer_id) if r.transfer_id else None,
-                    r.timestamp,
-                    batch_id,
-                    next(expiry_digest) if r.state is PendingState.EXPIRED else None,
-                )
-                for r in effects.resolutions
-            ],
+            plan.resolutions,
         )
         c.executemany(
             "INSERT INTO ledger_failed_transfers (id, result, timestamp) VALUES (?, ?, ?)",
-            [(blob_id(i), str(code), ts) for i, code, ts in effects.failures],
+            plan.failures,
         )
         c.executemany(
             "INSERT INTO ledger_pending_timeouts (transfer_id, expires_at) VALUES (?, ?)",
-            [(blob_id(i), at) for i, at in effects.timeouts_added],
+            plan.timeouts_added,
         )
         c.executemany(
-            "DELETE FROM ledger_pending_timeouts WHERE transfer_id = ?",
-            [(blob_id(i),) for i in effects.timeouts_removed],
+            "DELETE FROM ledger_pending_timeouts WHERE transfer_id = ?", plan.timeouts_removed
         )
         c.executemany(
             "INSERT INTO ledger_account_history (account_id, timestamp, debits_pending,"
             " debits_posted, credits_pending, credits_posted) VALUES (?, ?, ?, ?, ?, ?)",
-            [
-                (
-                    blob_id(h.account_id),
-                    h.timestamp,
-                    h.debits_pending,
-                    h.debits_posted,
-                    h.credits_pending,
-                    h.credits_posted,
-                )
-                for h in effects.history
-            ],
+            plan.history,
         )
 
     def add_outbox(self, record: OutboxRecord) -> None:
@@ -259,14 +285,25 @@ class SqliteBatch:
 
 
 class SqliteLedgerStore:
+    """A connection for batch transactions and one for reads outside them (WAL lets readers
+    run beside the writer); each is used by one thread at a time."""
+
+    plan_transfers = staticmethod(plan_transfers)
+
     def __init__(self, path: str) -> None:
         self._path = path
         self._conn: sqlite3.Connection | None = None
+        self._read_conn: sqlite3.Connection | None = None
 
     def _connection(self) -> sqlite3.Connection:
         if self._conn is None:
             self._conn = connect_sqlite(self._path)
         return self._conn
+
+    def _reader(self) -> sqlite3.Connection:
+        if self._read_conn is None:
+            self._read_conn = connect_sqlite(self._path)
+        return self._read_conn
 
     @contextmanager
     def batch(self) -> Iterator[SqliteBatch]:
@@ -278,18 +315,21 @@ class SqliteLedgerStore:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
 
+    @contextmanager
+    def reads(self) -> Iterator[SqliteBatch]:
+        """Autocommit reads: each statement sees the last committed state."""
+        yield SqliteBatch(self._reader())
+
     def next_expiry(self) -> int | None:
-        row = (
-            self._connection()
-            .execute("SELECT min(expires_at) FROM ledger_pending_timeouts")
-            .fetchone()
-        )
-        return None if row is None else row[0]
+        row = self._reader().execute("SELECT min(expires_at) FROM ledger_pending_timeouts")
+        found = row.fetchone()
+        return None if found is None else found[0]
 
     def is_retryable(self, error: BaseException) -> bool:
         return isinstance(error, sqlite3.OperationalError) and "locked" in str(error)
 
     def close(self) -> None:
-        if self._conn is not None:
-            self._conn.close()
-            self._conn = None
+        for conn in (self._conn, self._read_conn):
+            if conn is not None:
+                conn.close()
+        self._conn = self._read_conn = None
