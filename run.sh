@@ -68,6 +68,10 @@ on PATH (found: $(python3 --version 2>&1 || echo 'no python3')). Install it, e.g
     say "installing bankstack, its SDK and its dev tools into $VENV"
     "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
       -e sdk/python -e '.[dev]'
+    # Both Alipay SDKs ship alipay/__init__.py; the community one's must win (it defines AliPay,
+    # the official one's is a bare docstring), whatever order pip installed them in.
+    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps \
+      --force-reinstall python-alipay-sdk==3.4.0
     touch "$STAMP"
   fi
 }

@@ -1,0 +1,1 @@
+"""Adapters of the Alipay gateway's ports that need no database."""

@@ -1,0 +1,219 @@
+"""The Alipay gateway served for real: uvicorn in a background thread, driven by both SDKs.
+
+- The app mounts ``alipay_router`` over ``FakeTrades`` and a ``/notify`` receiver that records
+  each form and answers from ``served.receiver_answers`` (then ``success``).
+- The official SDK only speaks to port 80 for ``http://`` URLs (WebUtils ignores the port), so
+  the server binds port 80 of a random 127.x.y.z address (two xdist workers, or a developer's
+  run next to CI, cannot collide). If port 80 cannot be bound, the official SDK's tests are
+  skipped with the reason, except under CI=true, where they fail; the rest run on a free port.
+- Both SDKs stamp requests with ``datetime.now()``, and the protocol's timestamps are Beijing
+  time: each module runs with ``TZ=CST-8`` (UTC+8 without a zone database), restored after.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from urllib.parse import parse_qsl
+
+import pytest
+import uvicorn
+from fastapi import FastAPI, Request
+from starlette.responses import PlainTextResponse
+
+from bankstack.gateway.alipay import (
+    AlipayNotifier,
+    InMemoryNotificationStore,
+    alipay_router,
+)
+from bankstack.kernel.clock import SystemClock
+from tests.e2e.alipay.fake_trades import FakeTrades
+from tests.e2e.alipay.sdks import AliPay, AlipayClientConfig, DefaultAlipayClient
+from tests.e2e.alipay.support import APP_ID, Keys, make_keys, private_pem, public_pem
+
+BUYER = "2088000000000101"
+BUYER_CODE = "281234567890123456"
+SLOW_CODE = "287777777777777777"  # the buyer must confirm on the phone: 10003
+POOR_BUYER = "2088000000000102"
+POOR_CODE = "289999999999999999"
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
+
+
+@dataclass
+class Served:
+    host: str
+    port: int
+    port80_problem: str | None
+    keys: Keys
+    trades: FakeTrades
+    store: InMemoryNotificationStore
+    received: list[dict[str, str]] = field(default_factory=list)
+    receiver_answers: list[str] = field(default_factory=list)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.host}" if self.port == 80 else f"http://{self.host}:{self.port}"
+
+
+# Module scope, not package: tests/ has no __init__.py files, so a "package" fixture here
+# would live until the end of the session and leak TZ and the server into other tests.
+@pytest.fixture(scope="module", autouse=True)
+def beijing_time() -> Iterator[None]:
+    saved = os.environ.get("TZ")
+    os.environ["TZ"] = "CST-8"
+    time.tzset()
+    try:
+        yield
+    finally:
+        if saved is None:
+            os.environ.pop("TZ", None)
+        else:
+            os.environ["TZ"] = saved
+        time.tzset()
+
+
+@pytest.fixture(scope="session")
+def keys() -> Keys:
+    return make_keys()
+
+
+def _bind_port_80() -> tuple[socket.socket | None, str | None]:
+    rng = random.Random()
+    problem = "no address tried"
+    for _ in range(20):
+        host = f"127.{rng.randint(1, 254)}.{rng.randint(0, 255)}.{rng.randint(1, 254)}"
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        try:
+            sock.bind((host, 80))
+        except PermissionError as exc:
+            sock.close()
+            return None, f"binding port 80 is not permitted here ({exc})"
+        except OSError as exc:  # taken, or the address is not local
+            sock.close()
+            problem = f"port 80 of {host}: {exc}"
+            continue
+        return sock, None
+    return None, f"no loopback address with a free port 80 in 20 tries; last: {problem}"
+
+
+def _app(
+    served_state: dict[str, Served], keys: Keys, trades: FakeTrades, clock: SystemClock
+) -> FastAPI:
+    app = FastAPI()
+    app.include_router(alipay_router(trades, keys.apps(), keys.platform_keys(), clock))
+
+    @app.post("/notify")
+    async def notify(request: Request) -> PlainTextResponse:
+        served: Served = served_state["served"]
+        form = dict(parse_qsl((await request.body()).decode("utf-8"), keep_blank_values=True))
+        served.received.append(form)
+        answer = served.receiver_answers.pop(0) if served.receiver_answers else "success"
+        return PlainTextResponse(answer)
+
+    return app
+
+
+@pytest.fixture(scope="module")
+def served(keys: Keys) -> Iterator[Served]:
+    sock, problem = _bind_port_80()
+    if sock is None:
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.bind(("127.0.0.1", 0))
+    host, port = sock.getsockname()[:2]
+    clock = SystemClock()
+    store = InMemoryNotificationStore()
+    notifier = AlipayNotifier(apps=keys.apps(), keys=keys.platform_keys(), store=store, clock=clock)
+    trades = FakeTrades(clock, listener=notifier.trade_changed)
+    trades.add_buyer(BUYER, "1000000.00", auth_code=BUYER_CODE)
+    trades.add_buyer(POOR_BUYER, "1.00", auth_code=POOR_CODE)
+    trades.auth_codes[SLOW_CODE] = BUYER
+    trades.slow_codes.add(SLOW_CODE)
+    state: dict[str, Served] = {}
+    served = Served(host, port, problem, keys, trades, store)
+    state["served"] = served
+    config = uvicorn.Config(
+        _app(state, keys, trades, clock),
+        log_config=None,
+        access_log=False,
+        lifespan="off",
+        ws="none",
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not server.started and thread.is_alive() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    if not server.started:
+        sock.close()
+        pytest.fail("the test server did not start", pytrace=False)
+    try:
+        yield served
+    finally:
+        server.should_exit = True
+        thread.join(15)
+        sock.close()
+
+
+@pytest.fixture(autouse=True)
+def _no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
+    # urllib (the community SDK) honours *_proxy variables; the server is local.
+    monkeypatch.setenv("no_proxy", "*")
+    monkeypatch.setenv("NO_PROXY", "*")
+
+
+@pytest.fixture
+def official_for(served: Served):
+    """A factory of official SDK clients; skips (or fails under CI) without port 80."""
+    if served.port != 80:
+        reason = f"the official SDK only connects to port 80: {served.port80_problem}"
+        if in_ci():
+            pytest.fail(reason, pytrace=False)
+        pytest.skip(reason)
+
+    def make(*, key=None, charset: str = "utf-8", sign_type: str = "RSA2", app_id: str = APP_ID):
+        config = AlipayClientConfig()
+        config.server_url = f"{served.base_url}/gateway.do"
+        config.app_id = app_id
+        config.app_private_key = private_pem(key or served.keys.app)
+        config.alipay_public_key = public_pem(served.keys.platform)
+        config.charset = charset
+        config.sign_type = sign_type
+        config.timeout = 10
+        return DefaultAlipayClient(config)
+
+    return make
+
+
+@pytest.fixture
+def official(official_for) -> DefaultAlipayClient:
+    return official_for()
+
+
+@pytest.fixture
+def community_for(served: Served):
+    def make(*, key=None, sign_type: str = "RSA2", app_id: str = APP_ID) -> AliPay:
+        client = AliPay(
+            appid=app_id,
+            app_notify_url=None,
+            app_private_key_string=private_pem(key or served.keys.app),
+            alipay_public_key_string=public_pem(served.keys.platform),
+            sign_type=sign_type,
+        )
+        client._gateway = f"{served.base_url}/gateway.do"
+        return client
+
+    return make
+
+
+@pytest.fixture
+def community(community_for) -> AliPay:
+    return community_for()
