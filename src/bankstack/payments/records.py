@@ -1,0 +1,161 @@
+"""The other payments records: merchants, wallets, escrow, refunds, payment codes (pure).
+
+A refund is ``processing`` from the moment its amount is reserved on the trade until the
+ledger answers; then ``succeeded``, or ``failed`` with the reason (the reservation is
+released). A failed refund may be retried under the same ``out_refund_no``: it becomes
+``processing`` again with the next ``attempt``, which names fresh ledger transfer ids.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from decimal import Decimal
+from enum import StrEnum
+
+from bankstack.kernel.money import Money
+from bankstack.payments.fees import Split, ppm_to_rate
+
+
+class EscrowStatus(StrEnum):
+    HELD = "held"
+    DISPUTED = "disputed"
+    RELEASING = "releasing"
+    REFUNDING = "refunding"
+    RELEASED = "released"
+    REFUNDED = "refunded"
+
+
+class DeadlineAction(StrEnum):
+    RELEASE = "release"
+    REFUND = "refund"
+
+
+class DisputeOutcome(StrEnum):
+    SELLER = "seller"
+    BUYER = "buyer"
+
+
+@dataclass(frozen=True, slots=True)
+class EscrowTerms:
+    """Hold the payment until the buyer confirms, at most ``deadline_s`` after payment."""
+
+    deadline_s: int
+    on_deadline: DeadlineAction = DeadlineAction.REFUND
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Escrow:
+    status: EscrowStatus
+    deadline_at: int
+    version: int = 1
+    dispute_reason: str | None = None
+    resolved_by: str | None = None
+
+
+class RefundStatus(StrEnum):
+    PROCESSING = "processing"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Merchant:
+    """A merchant: settles in one currency into its own ledger account.
+
+    ``fee_ppm`` and ``commission_ppm`` are the platform fee and the partner (ISV)
+    commission, in parts per million of the trade amount (see fees.py).
+    """
+
+    id: str
+    name: str
+    currency: str
+    fee_ppm: int
+    settlement_account_id: int
+    partner_id: str | None = None
+    commission_ppm: int = 0
+    partner_account_id: int | None = None
+    created_at: int = 0
+
+    @property
+    def fee_rate(self) -> Decimal:
+        return ppm_to_rate(self.fee_ppm)
+
+    @property
+    def commission_rate(self) -> Decimal:
+        return ppm_to_rate(self.commission_ppm)
+
+    def same_terms(self, other: Merchant) -> bool:
+        """True when ``other`` registers this merchant again with the same terms."""
+        mine = dataclasses.replace(self, created_at=0)
+        return mine == dataclasses.replace(other, created_at=0)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Wallet:
+    """A customer's wallet in one currency: a ledger account that cannot go negative."""
+
+    customer_id: str
+    currency: str
+    account_id: int
+    created_at: int = 0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Refund:
+    id: int
+    trade_id: int
+    merchant_id: str
+    out_trade_no: str
+    out_refund_no: str
+    amount: Money
+    legs: Split
+    status: RefundStatus
+    attempt: int
+    payee_account_id: int
+    created_at: int
+    reason: str = ""
+    failure_code: str | None = None
+    processing_since: int | None = None
+    succeeded_at: int | None = None
+    version: int = 1
+
+    def _next(self, **changes: object) -> Refund:
+        return dataclasses.replace(self, version=self.version + 1, **changes)  # type: ignore[arg-type]
+
+    def succeed(self, now: int) -> Refund:
+        return self._next(status=RefundStatus.SUCCEEDED, succeeded_at=now, processing_since=None)
+
+    def fail(self, code: str) -> Refund:
+        return self._next(status=RefundStatus.FAILED, failure_code=code, processing_since=None)
+
+    def retry(self, legs: Split, now: int) -> Refund:
+        return self._next(
+            status=RefundStatus.PROCESSING,
+            legs=legs,
+            attempt=self.attempt + 1,
+            failure_code=None,
+            processing_since=now,
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PaymentCode:
+    """A customer's one-time payment code, as shown in the wallet app as a barcode.
+
+    Only the code's SHA-256 is stored; the code itself is returned once, when issued.
+    """
+
+    code_hash: str
+    customer_id: str
+    issued_at: int
+    expires_at: int
+    used_at: int | None = None
+    trade_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedCode:
+    code: str
+    customer_id: str
+    expires_at: int
