@@ -18,9 +18,13 @@ from bankstack.ledger.adapters.reads import SqlLedgerReader
 from bankstack.ledger.events import BATCH_SEALED
 from bankstack.ledger.ports import LedgerStore
 from bankstack.ledger.writer import GroupCommitWriter
+from bankstack.payments import PaymentsService
+from bankstack.payments.adapters.factory import build_payments
+from bankstack.payments.ports import PaymentsConfig
 from bankstack.platform.database import make_engine
 from bankstack.platform.migrations import upgrade
 from bankstack.platform.outbox import OutboxRelay, Subscriber
+from bankstack.platform.periodic import Periodic
 from bankstack.platform.settings import Settings
 
 
@@ -32,9 +36,17 @@ class Runtime:
     writer: GroupCommitWriter
     reader: SqlLedgerReader
     relay: OutboxRelay
+    payments: PaymentsService
     clock: Clock = field(default_factory=SystemClock)
+    workers: list[Periodic] = field(default_factory=list)
+
+    def start_workers(self) -> None:
+        for worker in self.workers:
+            worker.start()
 
     def close(self) -> None:
+        for worker in self.workers:
+            worker.stop()
         self.relay.stop()
         self.writer.stop()
         self.store.close()
@@ -48,11 +60,14 @@ def build_runtime(
     migrate: bool = True,
     subscribers: Sequence[Subscriber] = (),
     start_relay: bool = True,
+    start_workers: bool = True,
 ) -> Runtime:
     """Wire the platform for ``settings``; migrate the schema first unless told not to.
 
     The outbox relay delivers ledger events to ``subscribers`` after each commit; with
-    ``start_relay=False`` a test drives it by calling ``runtime.relay.relay_once()``.
+    ``start_relay=False`` a test drives it by calling ``runtime.relay.relay_once()``. The
+    background workers (payments deadlines) likewise run only with ``start_workers``; a test
+    calls ``worker.run_once()``.
     """
     if migrate:
         upgrade(settings.database_url)
@@ -70,4 +85,14 @@ def build_runtime(
     relay = OutboxRelay(engine, subscribers, expanders={BATCH_SEALED: batch_events}, clock=clock)
     if start_relay:
         relay.start()
-    return Runtime(settings, engine, store, writer, SqlLedgerReader(engine), relay, clock)
+    reader = SqlLedgerReader(engine)
+    cashier = settings.public_url.rstrip("/") + "/cashier"
+    payments = build_payments(
+        engine, writer, reader, clock, PaymentsConfig(cashier_base_url=cashier)
+    )
+    interval = settings.worker_interval_ms / 1000
+    workers = [Periodic("payments-due", payments.process_due, interval)]
+    runtime = Runtime(settings, engine, store, writer, reader, relay, payments, clock, workers)
+    if start_workers:
+        runtime.start_workers()
+    return runtime

@@ -91,9 +91,7 @@ def migration_connection(url: str | URL) -> Iterator[Connection]:
         engine.dispose()
 
 
-def upgrade(
-    url: str | URL, revision: str = "heads", *, script_location: Path | None = None
-) -> None:
+def upgrade(url: str | URL, revision: str = "head", *, script_location: Path | None = None) -> None:
     """Migrate the database at ``url`` up to ``revision`` in one transaction."""
     cfg = alembic_config(url, script_location=script_location)
     with migration_connection(url) as conn:

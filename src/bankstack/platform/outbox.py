@@ -56,27 +56,47 @@ class OutboxRelay:
         self._thread: threading.Thread | None = None
 
     def relay_once(self) -> int:
-        """Deliver one page of unpublished records; return how many were published."""
+        """Deliver one page of unpublished records; return how many were published.
+
+        On PostgreSQL the rows stay locked (``SKIP LOCKED``) while subscribers run, so two
+        relays never deliver the same rows at once. SQLite has a single write lock: holding
+        it while subscribers write through their own connections (``Inbox``) would wait on
+        itself, so there the page is read, delivered, and only then marked in a short write
+        transaction (a crash in between delivers it again, which consumers tolerate).
+        """
         if not self._has_unpublished():
             return 0
-        lock = " FOR UPDATE SKIP LOCKED" if self._postgres else ""
-        with self._write_transaction() as conn:
-            rows = conn.execute(
-                text(
-                    "SELECT id, topic, key, payload, occurred_at FROM outbox"
-                    f" WHERE published_at IS NULL ORDER BY id LIMIT :n{lock}"
-                ),
-                {"n": self._batch_size},
-            ).all()
-            if not rows:
-                return 0
-            for row in rows:
-                record = OutboxRecord(row[1], row[2], row[3], row[4])
-                events = self._events(conn, row[0], record)
-                for subscriber in self._subscribers:
-                    subscriber.handle(events)
-            self._mark(conn, [r[0] for r in rows])
-        return len(rows)
+        if self._postgres:
+            with self._write_transaction() as conn:
+                ids, events = self._read_page(conn, " FOR UPDATE SKIP LOCKED")
+                self._deliver(events)
+                self._mark(conn, ids)
+            return len(ids)
+        with self._engine.connect() as conn, conn.begin():
+            ids, events = self._read_page(conn, "")
+        self._deliver(events)
+        if ids:
+            with self._write_transaction() as conn:
+                self._mark(conn, ids)
+        return len(ids)
+
+    def _read_page(self, conn: Connection, lock: str) -> tuple[list[int], list[list[Event]]]:
+        rows = conn.execute(
+            text(
+                "SELECT id, topic, key, payload, occurred_at FROM outbox"
+                f" WHERE published_at IS NULL ORDER BY id LIMIT :n{lock}"
+            ),
+            {"n": self._batch_size},
+        ).all()
+        events = [
+            self._events(conn, row[0], OutboxRecord(row[1], row[2], row[3], row[4])) for row in rows
+        ]
+        return [row[0] for row in rows], events
+
+    def _deliver(self, pages: list[list[Event]]) -> None:
+        for events in pages:
+            for subscriber in self._subscribers:
+                subscriber.handle(events)
 
     def _has_unpublished(self) -> bool:
         """A cheap read first, so an idle relay never takes SQLite's write lock."""

@@ -49,6 +49,10 @@ class Settings(BaseSettings):
 
     # Shared fast state (rate limits, velocity counters) when several processes serve.
     redis_url: str | None = None
+    # Where partners and customers reach this server: cashier links and QR codes use it.
+    public_url: str = "http://127.0.0.1:8000"
+    # Background work (unpaid trades expiring, escrow deadlines, webhook and notify retries).
+    worker_interval_ms: int = Field(default=1000, ge=10)
 
     @field_validator("log_level")
     @classmethod

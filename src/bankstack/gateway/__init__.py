@@ -1,0 +1,1 @@
+"""The open API edge: signatures, idempotency, webhooks, and the Alipay-compatible gateway."""

@@ -1,0 +1,1 @@
+"""Storage and network adapters of the gateway: SQLAlchemy Core, Redis, httpx."""

@@ -1,0 +1,1 @@
+"""Background work of the gateway: turning outbox events into webhook events."""
