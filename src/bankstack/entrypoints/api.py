@@ -31,6 +31,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from starlette.responses import Response
 
 from bankstack.entrypoints.bootstrap import Runtime, build_runtime
+from bankstack.entrypoints.partner_api import install_partner_api
 from bankstack.kernel.errors import Unavailable
 from bankstack.ledger.api import ledger_router
 from bankstack.ledger.api import openapi_components as ledger_components
@@ -90,6 +91,7 @@ def create_app(runtime: Runtime, *, close_runtime: bool = False) -> FastAPI:
     )
     registry = CollectorRegistry()
     install_problem_handlers(app)
+    install_partner_api(app, runtime)
     app.add_middleware(AccessLogMiddleware, registry=registry)  # outermost: sees every answer
     app.include_router(
         ledger_router(

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
 
+from bankstack.entrypoints.partners import Partners, build_partners
 from bankstack.kernel.clock import Clock, SystemClock
 from bankstack.ledger.adapters.factory import open_ledger_store
 from bankstack.ledger.adapters.journal import batch_events
@@ -37,6 +38,7 @@ class Runtime:
     reader: SqlLedgerReader
     relay: OutboxRelay
     payments: PaymentsService
+    partners: Partners
     clock: Clock = field(default_factory=SystemClock)
     workers: list[Periodic] = field(default_factory=list)
 
@@ -83,16 +85,22 @@ def build_runtime(
     )
     writer.start()
     relay = OutboxRelay(engine, subscribers, expanders={BATCH_SEALED: batch_events}, clock=clock)
-    if start_relay:
-        relay.start()
     reader = SqlLedgerReader(engine)
     cashier = settings.public_url.rstrip("/") + "/cashier"
     payments = build_payments(
         engine, writer, reader, clock, PaymentsConfig(cashier_base_url=cashier)
     )
     interval = settings.worker_interval_ms / 1000
-    workers = [Periodic("payments-due", payments.process_due, interval)]
-    runtime = Runtime(settings, engine, store, writer, reader, relay, payments, clock, workers)
+    partners = build_partners(settings, engine, relay, clock)
+    if start_relay:
+        relay.start()
+    workers = [
+        Periodic("payments-due", payments.process_due, interval),
+        Periodic("webhooks", partners.worker.run_once, interval),
+    ]
+    runtime = Runtime(
+        settings, engine, store, writer, reader, relay, payments, partners, clock, workers
+    )
     if start_workers:
         runtime.start_workers()
     return runtime

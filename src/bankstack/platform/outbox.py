@@ -55,6 +55,10 @@ class OutboxRelay:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
+    def subscribe(self, subscriber: Subscriber) -> None:
+        """Add a subscriber (before ``start``): domains wired after the relay was built."""
+        self._subscribers.append(subscriber)
+
     def relay_once(self) -> int:
         """Deliver one page of unpublished records; return how many were published.
 

@@ -51,6 +51,11 @@ class Settings(BaseSettings):
     redis_url: str | None = None
     # Where partners and customers reach this server: cashier links and QR codes use it.
     public_url: str = "http://127.0.0.1:8000"
+    # Keys this deployment signs with (partner API responses, webhooks, Alipay answers); every
+    # process of one deployment must see the same directory.
+    key_dir: str = "./var/keys"
+    # Partner API: requests per second each app may make (a token bucket of one second).
+    partner_rate_per_s: int = Field(default=2000, ge=1)
     # Background work (unpaid trades expiring, escrow deadlines, webhook and notify retries).
     worker_interval_ms: int = Field(default=1000, ge=10)
 

@@ -1,0 +1,77 @@
+"""Mount the partner API on the app: ``/v1`` (signed), ``/admin`` (staff), the JWKS.
+
+The authenticator sits in front of ``/v1`` (everything but the staff ledger API), so every
+partner route sees a verified caller and every answer leaves signed. Money routes take an
+``Idempotency-Key`` and are rate limited failing closed; reads fail open when the limiter's
+store is down. Payments errors get their HTTP statuses here, the only place that knows both.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import Depends, FastAPI, Request
+from starlette.responses import JSONResponse
+
+from bankstack.entrypoints.bootstrap import Runtime
+from bankstack.gateway.api.admin import admin_router
+from bankstack.gateway.api.auth import PartnerAuthMiddleware
+from bankstack.gateway.api.events import events_router
+from bankstack.gateway.api.idempotency import IdempotencyGuard
+from bankstack.gateway.api.problems import PROBLEMS
+from bankstack.gateway.api.ratelimit import RateLimit, per_app
+from bankstack.gateway.api.trades import trades_router
+from bankstack.gateway.domain.ratelimit import Policy
+from bankstack.payments import (
+    AuthCodeExpired,
+    AuthCodeInvalid,
+    AuthCodeUsed,
+    InsufficientFunds,
+    MerchantInsufficientFunds,
+    PaymentDeclined,
+    RefundExceedsPaid,
+)
+from bankstack_sdk.jwks import to_jwks
+
+_DECLINES = (
+    InsufficientFunds,
+    MerchantInsufficientFunds,
+    PaymentDeclined,
+    RefundExceedsPaid,
+    AuthCodeExpired,
+    AuthCodeUsed,
+    AuthCodeInvalid,
+)
+_READS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def install_partner_api(app: FastAPI, runtime: Runtime) -> None:
+    partners = runtime.partners
+    for decline in _DECLINES:
+        PROBLEMS.register(decline, status=402, category="business_declined")
+    policy = Policy("app", runtime.settings.partner_rate_per_s, 1)
+    reads = RateLimit(partners.limiter, per_app(policy), fail_open=True)
+    writes = RateLimit(partners.limiter, per_app(policy), fail_open=False)
+
+    async def rate_limit(request: Request) -> None:
+        await (reads if request.method in _READS else writes)(request)
+
+    limited = [Depends(rate_limit)]
+    guard = IdempotencyGuard(partners.idempotency)
+    app.include_router(trades_router(runtime.payments, guard, limited))
+    app.include_router(events_router(partners.apps, partners.webhooks, limited))
+    app.include_router(admin_router(partners.apps, runtime.payments, runtime.settings.admin_token))
+    key = partners.platform_key
+
+    @app.get("/.well-known/jwks.json", tags=["partners"], summary="Platform signing keys")
+    def jwks() -> JSONResponse:
+        body: dict[str, Any] = to_jwks([(key.key_id, key.private_key.public_key())])
+        return JSONResponse(body, headers={"Cache-Control": "public, max-age=300"})
+
+    app.add_middleware(
+        PartnerAuthMiddleware,
+        apps=partners.apps,
+        nonces=partners.nonces,
+        platform_key=lambda: key,
+        clock=runtime.clock,
+    )

@@ -1,0 +1,41 @@
+"""The platform's Ed25519 signing key, kept in a file every process of a deployment shares.
+
+Responses to partners and webhooks (``v1a``) are signed with it; partners verify with the
+public half, published at ``/.well-known/jwks.json``. The key id is derived from the public
+key, so every process names the same key the same way and a new key gets a new id.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+from bankstack_sdk.signing import SigningKey
+
+
+def key_id_for(private_key: Ed25519PrivateKey) -> str:
+    raw = private_key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+    return "plat_" + hashlib.sha256(raw).hexdigest()[:16]
+
+
+def load_or_create_signing_key(path: Path) -> SigningKey:
+    """The key in ``path`` (PKCS#8 PEM), made first if the file does not exist.
+
+    Creation is atomic (O_EXCL), so two processes starting together end up with one key.
+    """
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        pem = SigningKey.generate("new").to_pem()
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass  # another process won the race: use its key
+        else:
+            with os.fdopen(fd, "wb") as file:
+                file.write(pem)
+    loaded = SigningKey.from_pem("pending", path.read_bytes())
+    return SigningKey(key_id_for(loaded.private_key), loaded.private_key)
