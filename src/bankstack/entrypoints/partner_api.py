@@ -8,6 +8,7 @@ store is down. Payments errors get their HTTP statuses here, the only place that
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import Depends, FastAPI, Request
@@ -31,6 +32,7 @@ from bankstack.payments import (
     PaymentDeclined,
     RefundExceedsPaid,
 )
+from bankstack.payments.api import cashier_router
 from bankstack_sdk.jwks import to_jwks
 
 _DECLINES = (
@@ -45,7 +47,18 @@ _DECLINES = (
 _READS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-def install_partner_api(app: FastAPI, runtime: Runtime) -> None:
+def install_partner_api(
+    app: FastAPI,
+    runtime: Runtime,
+    *,
+    demo_customers: Callable[[], list[tuple[str, str]]] | None = None,
+) -> None:
+    """Mount ``/v1``, ``/admin``, the cashier and the JWKS.
+
+    ``demo_customers`` lists whom the cashier lets pay (the demo's customers). Without it
+    nobody can pay there: a customer paying at the cashier must sign in first, which comes
+    with customer identity; the page still shows the trade and its QR code.
+    """
     partners = runtime.partners
     for decline in _DECLINES:
         PROBLEMS.register(decline, status=402, category="business_declined")
@@ -61,6 +74,9 @@ def install_partner_api(app: FastAPI, runtime: Runtime) -> None:
     app.include_router(trades_router(runtime.payments, guard, limited))
     app.include_router(events_router(partners.apps, partners.webhooks, limited))
     app.include_router(admin_router(partners.apps, runtime.payments, runtime.settings.admin_token))
+    app.include_router(
+        cashier_router(runtime.payments, clock=runtime.clock, demo_customers=demo_customers or list)
+    )
     key = partners.platform_key
 
     @app.get("/.well-known/jwks.json", tags=["partners"], summary="Platform signing keys")
