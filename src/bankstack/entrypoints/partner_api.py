@@ -90,4 +90,5 @@ def install_partner_api(
         nonces=partners.nonces,
         platform_key=lambda: key,
         clock=runtime.clock,
+        sign_responses=runtime.settings.partner_sign_responses,
     )

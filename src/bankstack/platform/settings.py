@@ -56,6 +56,9 @@ class Settings(BaseSettings):
     key_dir: str = "./var/keys"
     # Partner API: requests per second each app may make (a token bucket of one second).
     partner_rate_per_s: int = Field(default=2000, ge=1)
+    # Sign every partner API answer (RFC 9421). Off only to measure what signing costs
+    # (bench/payments); partners' SDKs refuse unsigned answers.
+    partner_sign_responses: bool = True
     # Background work (unpaid trades expiring, escrow deadlines, webhook and notify retries).
     worker_interval_ms: int = Field(default=1000, ge=10)
 

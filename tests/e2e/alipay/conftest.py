@@ -1,7 +1,13 @@
-"""The Alipay gateway served for real: uvicorn in a background thread, driven by both SDKs.
+"""The Alipay gateway served for real over the real payments service, driven by both SDKs.
 
-- The app mounts ``alipay_router`` over ``FakeTrades`` and a ``/notify`` receiver that records
-  each form and answers from ``served.receiver_answers`` (then ``success``).
+- Each test module gets its own runtime (``build_runtime`` on a SQLite file, every migration
+  applied; no relay or worker threads), a CNY merchant, buyers with funded wallets, and the
+  gateway from ``build_alipay_gateway`` with the app registered in the database. The platform
+  key file is seeded with the session's test platform key, so ``keys.platform`` is the key
+  the gateway signs with.
+- uvicorn serves ``/gateway.do`` and a ``/notify`` receiver that records each form and
+  answers from ``served.receiver_answers`` (then ``success``). ``served.relay()`` hands the
+  committed outbox to the gateway's subscriber, as the runtime's relay would.
 - The official SDK only speaks to port 80 for ``http://`` URLs (WebUtils ignores the port), so
   the server binds port 80 of a random 127.x.y.z address (two xdist workers, or a developer's
   run next to CI, cannot collide). If port 80 cannot be bound, the official SDK's tests are
@@ -19,32 +25,37 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
 from urllib.parse import parse_qsl
 
+import httpx
 import pytest
 import uvicorn
 from fastapi import FastAPI, Request
 from starlette.responses import PlainTextResponse
 
-from bankstack.gateway.alipay import (
-    AlipayNotifier,
-    InMemoryNotificationStore,
-    alipay_router,
-)
-from bankstack.kernel.clock import SystemClock
-from tests.e2e.alipay.fake_trades import FakeTrades
+from bankstack.entrypoints.bootstrap import Runtime, build_runtime
+from bankstack.gateway.alipay import AlipayWiring, build_alipay_gateway
+from bankstack.kernel.ids import new_id
+from bankstack.kernel.money import Money
+from bankstack.payments import FundWallet, RegisterMerchant
+from bankstack.platform.outbox import OutboxRelay
+from bankstack.platform.settings import load_settings
 from tests.e2e.alipay.sdks import AliPay, AlipayClientConfig, DefaultAlipayClient
-from tests.e2e.alipay.support import APP_ID, Keys, make_keys, private_pem, public_pem
+from tests.e2e.alipay.support import APP_ID, MERCHANT_ID, Keys, make_keys, private_pem, public_pem
 
 BUYER = "2088000000000101"
-BUYER_CODE = "281234567890123456"
-SLOW_CODE = "287777777777777777"  # the buyer must confirm on the phone: 10003
 POOR_BUYER = "2088000000000102"
-POOR_CODE = "289999999999999999"
+PUBLIC_URL = "http://pay.bankstack.test"
 
 
 def in_ci() -> bool:
     return os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
+
+
+def cny(text: str) -> Money:
+    return Money.parse(text, "CNY")
 
 
 @dataclass
@@ -53,14 +64,63 @@ class Served:
     port: int
     port80_problem: str | None
     keys: Keys
-    trades: FakeTrades
-    store: InMemoryNotificationStore
+    runtime: Runtime
+    wiring: AlipayWiring
+    relayer: OutboxRelay
     received: list[dict[str, str]] = field(default_factory=list)
     receiver_answers: list[str] = field(default_factory=list)
 
     @property
     def base_url(self) -> str:
         return f"http://{self.host}" if self.port == 80 else f"http://{self.host}:{self.port}"
+
+    def code(self, buyer: str = BUYER) -> str:
+        """A fresh payment code of ``buyer``, as the wallet app shows it."""
+        return self.runtime.payments.issue_payment_code(buyer).code
+
+    def scan(self, trade_no: str, buyer: str = BUYER) -> None:
+        """The buyer pays a precreated or created trade at the cashier, from the wallet."""
+        self.runtime.payments.pay_with_wallet(int(trade_no), buyer)
+
+    def relay(self) -> int:
+        """Hand every committed outbox record to the gateway's subscriber."""
+        total = 0
+        while (published := self.relayer.relay_once()) > 0:
+            total += published
+        return total
+
+
+def _business(runtime: Runtime) -> None:
+    payments = runtime.payments
+    payments.setup_currency("CNY")
+    payments.register_merchant(
+        RegisterMerchant(
+            merchant_id=MERCHANT_ID, name="Coffee shop", currency="CNY", fee_rate=Decimal("0.006")
+        )
+    )
+    for buyer, funds in ((BUYER, "1000000.00"), (POOR_BUYER, "1.00")):
+        payments.open_wallet(buyer, "CNY")
+        payments.fund_wallet(
+            FundWallet(customer_id=buyer, amount=cny(funds), reference=f"top{new_id()}")
+        )
+
+
+def _wiring(runtime: Runtime, keys: Keys, key_path: Path) -> AlipayWiring:
+    key_path.write_text(private_pem(keys.platform), encoding="ascii")
+    key_path.chmod(0o600)
+    wiring = build_alipay_gateway(
+        runtime.engine,
+        runtime.payments,
+        runtime.clock,
+        key_path=key_path,
+        legacy_key_path=key_path,
+        http=httpx.Client(trust_env=False),
+    )
+    app_key = public_pem(keys.app)
+    wiring.apps.register(
+        app_id=APP_ID, merchant_id=MERCHANT_ID, rsa2_public_key=app_key, rsa_public_key=app_key
+    )
+    return wiring
 
 
 # Module scope, not package: tests/ has no __init__.py files, so a "package" fixture here
@@ -104,11 +164,9 @@ def _bind_port_80() -> tuple[socket.socket | None, str | None]:
     return None, f"no loopback address with a free port 80 in 20 tries; last: {problem}"
 
 
-def _app(
-    served_state: dict[str, Served], keys: Keys, trades: FakeTrades, clock: SystemClock
-) -> FastAPI:
+def _app(served_state: dict[str, Served], wiring: AlipayWiring) -> FastAPI:
     app = FastAPI()
-    app.include_router(alipay_router(trades, keys.apps(), keys.platform_keys(), clock))
+    app.include_router(wiring.router)
 
     @app.post("/notify")
     async def notify(request: Request) -> PlainTextResponse:
@@ -122,25 +180,36 @@ def _app(
 
 
 @pytest.fixture(scope="module")
-def served(keys: Keys) -> Iterator[Served]:
+def bank_runtime(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runtime]:
+    directory = tmp_path_factory.mktemp("alipay-e2e")
+    settings = load_settings(
+        database_url=f"sqlite:///{directory / 'bankstack.db'}", public_url=PUBLIC_URL
+    )
+    made = build_runtime(settings, start_relay=False, start_workers=False)
+    try:
+        _business(made)
+        yield made
+    finally:
+        made.close()
+
+
+@pytest.fixture(scope="module")
+def served(
+    keys: Keys, bank_runtime: Runtime, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Served]:
+    runtime = bank_runtime
     sock, problem = _bind_port_80()
     if sock is None:
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.bind(("127.0.0.1", 0))
     host, port = sock.getsockname()[:2]
-    clock = SystemClock()
-    store = InMemoryNotificationStore()
-    notifier = AlipayNotifier(apps=keys.apps(), keys=keys.platform_keys(), store=store, clock=clock)
-    trades = FakeTrades(clock, listener=notifier.trade_changed)
-    trades.add_buyer(BUYER, "1000000.00", auth_code=BUYER_CODE)
-    trades.add_buyer(POOR_BUYER, "1.00", auth_code=POOR_CODE)
-    trades.auth_codes[SLOW_CODE] = BUYER
-    trades.slow_codes.add(SLOW_CODE)
+    wiring = _wiring(runtime, keys, tmp_path_factory.mktemp("alipay-key") / "platform.pem")
+    relayer = OutboxRelay(runtime.engine, [wiring.subscriber], clock=runtime.clock)
     state: dict[str, Served] = {}
-    served = Served(host, port, problem, keys, trades, store)
+    served = Served(host, port, problem, keys, runtime, wiring, relayer)
     state["served"] = served
     config = uvicorn.Config(
-        _app(state, keys, trades, clock),
+        _app(state, wiring),
         log_config=None,
         access_log=False,
         lifespan="off",
@@ -154,6 +223,7 @@ def served(keys: Keys) -> Iterator[Served]:
         time.sleep(0.02)
     if not server.started:
         sock.close()
+        wiring.http.close()
         pytest.fail("the test server did not start", pytrace=False)
     try:
         yield served
@@ -161,6 +231,7 @@ def served(keys: Keys) -> Iterator[Served]:
         server.should_exit = True
         thread.join(15)
         sock.close()
+        wiring.http.close()
 
 
 @pytest.fixture(autouse=True)
@@ -184,7 +255,7 @@ def official_for(served: Served):
         config.server_url = f"{served.base_url}/gateway.do"
         config.app_id = app_id
         config.app_private_key = private_pem(key or served.keys.app)
-        config.alipay_public_key = public_pem(served.keys.platform)
+        config.alipay_public_key = served.wiring.platform_public_pem
         config.charset = charset
         config.sign_type = sign_type
         config.timeout = 10
@@ -205,7 +276,7 @@ def community_for(served: Served):
             appid=app_id,
             app_notify_url=None,
             app_private_key_string=private_pem(key or served.keys.app),
-            alipay_public_key_string=public_pem(served.keys.platform),
+            alipay_public_key_string=served.wiring.platform_public_pem,
             sign_type=sign_type,
         )
         client._gateway = f"{served.base_url}/gateway.do"

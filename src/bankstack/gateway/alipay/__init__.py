@@ -1,22 +1,30 @@
 """The Alipay open-platform v2 compatible gateway: ``/gateway.do`` for existing Alipay SDKs.
 
-Wiring (composition root):
+Wiring over the real payments service (composition root), see wiring.py:
 
-    router = alipay_router(trades, apps, platform_keys, clock)   # AlipayTrades, AlipayApps, ...
-    app.include_router(router)
-    notifier = AlipayNotifier(apps=apps, keys=platform_keys, store=store, clock=clock)
-    deliverer = NotificationDeliverer(store=store, clock=clock, client=httpx.Client())
+    alipay = build_alipay_gateway(engine, payments, clock, key_path=...)
+    app.include_router(alipay.router)        # /gateway.do
+    relay subscriber: alipay.subscriber      # payments events -> signed notifications
+    periodic worker:  alipay.deliver_due     # POSTs due notifications, with retries
+    alipay.apps.register(...)                # app_id -> merchant and RSA public keys
 
-The payments service implements ``AlipayTrades`` (ports.py), raising errors whose codes are
-mapped in codes.py and published in ERRORS.md; trade state changes reach merchants through
-``AlipayNotifier.trade_changed`` and the deliverer's ``run_due``.
+The protocol layer works against the Protocols in ports.py: ``PaymentsTrades``
+(payments_adapter.py) implements ``AlipayTrades`` over ``bankstack.payments``, whose errors
+are mapped in codes.py and published in ERRORS.md; ``SqlAlipayApps``, ``SqlTradeLinks``,
+``SqlNotificationStore`` and ``FilePlatformKeys`` (adapters/) keep apps, trade links,
+notifications and the platform key for every process of a deployment. The in-memory
+adapters serve single-process tests and demos.
 """
 
+from bankstack.gateway.alipay.adapters.apps_sql import SqlAlipayApps, SqlTradeLinks
+from bankstack.gateway.alipay.adapters.keys import FilePlatformKeys
 from bankstack.gateway.alipay.adapters.memory import (
     InMemoryNotificationStore,
     StaticApps,
     StaticPlatformKeys,
 )
+from bankstack.gateway.alipay.adapters.notifications_sql import SqlNotificationStore
+from bankstack.gateway.alipay.apps import AlipayAppService
 from bankstack.gateway.alipay.commands import (
     ASSET,
     CancelAction,
@@ -39,35 +47,51 @@ from bankstack.gateway.alipay.commands import (
 from bankstack.gateway.alipay.delivery import DeliveryReport, NotificationDeliverer
 from bankstack.gateway.alipay.gateway import AlipayGateway, AlipayGatewaySettings
 from bankstack.gateway.alipay.notify import AlipayNotifier, TradeNotice, verify_notification
+from bankstack.gateway.alipay.payments_adapter import PaymentsTrades
 from bankstack.gateway.alipay.ports import (
     AlipayApp,
     AlipayApps,
     AlipayTrades,
+    AppRecord,
+    AppRegistry,
+    AppStatus,
     NotificationStore,
     PendingNotification,
     PlatformKeys,
+    TradeLink,
+    TradeLinks,
 )
 from bankstack.gateway.alipay.router import alipay_router
 from bankstack.gateway.alipay.signing import load_private_key, load_public_key
+from bankstack.gateway.alipay.subscriber import AlipayNotificationSubscriber
+from bankstack.gateway.alipay.wiring import AlipayWiring, build_alipay_gateway
 
 __all__ = [
     "ASSET",
     "AlipayApp",
+    "AlipayAppService",
     "AlipayApps",
     "AlipayGateway",
     "AlipayGatewaySettings",
+    "AlipayNotificationSubscriber",
     "AlipayNotifier",
     "AlipayTrades",
+    "AlipayWiring",
+    "AppRecord",
+    "AppRegistry",
+    "AppStatus",
     "CancelAction",
     "CancelOutcome",
     "CancelTrade",
     "CloseTrade",
     "CreateTrade",
     "DeliveryReport",
+    "FilePlatformKeys",
     "InMemoryNotificationStore",
     "NotificationDeliverer",
     "NotificationStore",
     "PayByCode",
+    "PaymentsTrades",
     "PendingNotification",
     "PlatformKeys",
     "Precreate",
@@ -76,14 +100,20 @@ __all__ = [
     "RefundView",
     "Scene",
     "SignType",
+    "SqlAlipayApps",
+    "SqlNotificationStore",
+    "SqlTradeLinks",
     "StaticApps",
     "StaticPlatformKeys",
+    "TradeLink",
+    "TradeLinks",
     "TradeNotice",
     "TradeOrder",
     "TradeRef",
     "TradeStatus",
     "TradeView",
     "alipay_router",
+    "build_alipay_gateway",
     "load_private_key",
     "load_public_key",
     "verify_notification",

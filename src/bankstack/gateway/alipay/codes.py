@@ -159,6 +159,34 @@ BUSINESS_ERRORS: Final[dict[str, tuple[str, str, str]]] = {
         "ACQ.SELLER_BALANCE_NOT_ENOUGH",
         "The merchant's balance is not enough for the refund",
     ),
+    "invalid_request": ("40004", "ACQ.INVALID_PARAMETER", "A parameter is invalid"),
+    "currency_not_supported": ("40004", "ACQ.INVALID_PARAMETER", "The currency is not supported"),
+    "currency_mismatch": (
+        "40004",
+        "ACQ.AMOUNT_OR_CURRENCY_ERROR",
+        "The merchant does not settle in this currency",
+    ),
+    "merchant_not_found": (
+        "40004",
+        "ACQ.PARTNER_ERROR",
+        "The app's merchant is not registered for payments",
+    ),
+    "wallet_not_found": ("40004", "ACQ.INVALID_PARAMETER", "The buyer_id is not a known buyer"),
+    "refund_not_found": ("40004", "ACQ.INVALID_PARAMETER", "The refund does not exist"),
+    "escrow_disputed": ("40004", "ACQ.REASON_TRADE_BEEN_FREEZEN", "The trade is under dispute"),
+    "escrow_not_held": ("40004", "ACQ.TRADE_STATUS_ERROR", "The escrow is not held"),
+    "escrow_not_disputed": ("40004", "ACQ.TRADE_STATUS_ERROR", "The escrow is not disputed"),
+    "escrow_not_released": (
+        "40004",
+        "ACQ.TRADE_STATUS_ERROR",
+        "The payment is still held in escrow",
+    ),
+    "not_an_escrow_trade": ("40004", "ACQ.TRADE_STATUS_ERROR", "The trade has no escrow"),
+    "ledger_refused": ("20000", "ACQ.SYSTEM_ERROR", "System error; query the trade"),
+    # Raised by payments, but never by the trade methods the gateway calls.
+    "settlement_file_invalid": ("40004", "ACQ.INVALID_PARAMETER", "Invalid parameter"),
+    "merchant_conflict": ("40004", "ACQ.INVALID_PARAMETER", "Invalid parameter"),
+    "funding_reference_conflict": ("40004", "ACQ.INVALID_PARAMETER", "Invalid parameter"),
 }
 
 # Checked in order: the first category the error belongs to gives the answer.

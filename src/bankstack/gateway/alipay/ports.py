@@ -11,13 +11,18 @@
 - ``PlatformKeys``: the platform's private keys, one per signature type, which sign every
   response and notification; merchants hold the matching public key ("Alipay public key").
 - ``NotificationStore``: pending asynchronous notifications and their retry state.
+- ``TradeLinks``: which payments trades were made through the gateway, by which app, and
+  where their notifications go (payments itself knows nothing of apps or notify_url).
+- ``AppRegistry``: the stored app registrations behind ``AlipayApps``, for the
+  registration service (``apps.AlipayAppService``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Protocol
+from enum import StrEnum
+from typing import Final, Protocol
 
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey, RSAPublicKey
 
@@ -125,4 +130,57 @@ class NotificationStore(Protocol):
 
     def abandon(self, notify_id: str, attempts: int, at_ns: int) -> None:
         """No more attempts: the retry schedule is exhausted."""
+        ...
+
+
+NOTIFY_URL_CHARS: Final = 256  # the protocol's limit for a notify_url
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TradeLink:
+    """A payments trade made through the gateway: the app that made it, and the notify_url
+    fixed when it was made (the request's, else the app's default of that moment)."""
+
+    trade_id: int
+    app_id: str
+    notify_url: str | None
+    created_at_ns: int
+
+
+class TradeLinks(Protocol):
+    def link(self, link: TradeLink) -> TradeLink:
+        """Record ``link`` unless the trade has one; returns the link stored (the first)."""
+        ...
+
+    def get(self, trade_id: int) -> TradeLink | None: ...
+
+
+class AppStatus(StrEnum):
+    ACTIVE = "active"
+    SUSPENDED = "suspended"  # its requests are refused as from an unknown app_id
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AppRecord:
+    """An app registration as stored; public keys are SubjectPublicKeyInfo PEM text."""
+
+    app_id: str
+    merchant_id: str
+    rsa2_public_pem: str
+    rsa_public_pem: str | None = None
+    notify_url: str | None = None
+    status: AppStatus = AppStatus.ACTIVE
+    created_at_ns: int = 0
+    updated_at_ns: int = 0
+
+
+class AppRegistry(Protocol):
+    def record(self, app_id: str) -> AppRecord | None: ...
+
+    def insert(self, record: AppRecord) -> bool:
+        """Store a new registration; False (storing nothing) when the app_id exists."""
+        ...
+
+    def update(self, record: AppRecord) -> bool:
+        """Replace the registration of ``record.app_id``; False when there is none."""
         ...

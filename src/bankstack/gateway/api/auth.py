@@ -68,6 +68,7 @@ class PartnerAuthMiddleware:
         clock: Clock,
         prefix: str = "/v1/",
         exempt: tuple[str, ...] = ("/v1/ledger",),
+        sign_responses: bool = True,
     ) -> None:
         self.app = app
         self._apps = apps
@@ -76,6 +77,7 @@ class PartnerAuthMiddleware:
         self._clock = clock
         self._prefix = prefix
         self._exempt = exempt
+        self._sign_responses = sign_responses
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path: str = scope.get("path", "")
@@ -89,7 +91,11 @@ class PartnerAuthMiddleware:
         body = await _read_body(receive)
         headers = _headers(scope)
         url = target_uri(scope, headers)
-        signed_send = _SignedSend(send, self._platform_key(), scope["method"], url, headers)
+        signed_send: Send = (
+            _SignedSend(send, self._platform_key(), scope["method"], url, headers)
+            if self._sign_responses
+            else send
+        )
         try:
             caller = await run_in_threadpool(
                 self._authenticate, scope["method"], url, headers, body
