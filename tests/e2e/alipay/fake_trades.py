@@ -1,5 +1,9 @@
 """An in-memory fake of the ``AlipayTrades`` port, with the protocol's idempotency rules.
 
+The unit tests of the protocol layer (tests/unit/gateway/alipay) use it, including cases the
+real service never produces (a code payment waiting for the buyer's confirmation: 10003);
+the end-to-end tests here run over the real payments service.
+
 Buyers have a balance and payment codes; a code in ``slow_codes`` makes ``pay_by_code``
 answer WAIT_BUYER_PAY until ``confirm`` is called. ``scan`` is a buyer paying a precreated QR
 code or a created trade. Every state change is passed to ``listener`` as a ``TradeNotice``.

@@ -1,4 +1,5 @@
-"""The community ``python-alipay-sdk`` (``alipay.AliPay``), unchanged, against ``/gateway.do``.
+"""The community ``python-alipay-sdk`` (``alipay.AliPay``), unchanged, against ``/gateway.do``
+over the real payments service.
 
 It sends every parameter in a GET query string, and verifies a signed answer before
 returning it; an answer without ``sign``, or under ``error_response``, raises
@@ -12,9 +13,12 @@ import uuid
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
-from tests.e2e.alipay.conftest import BUYER, BUYER_CODE, POOR_CODE
+from bankstack.payments import accounts as acc
+from tests.e2e.alipay.conftest import BUYER, POOR_BUYER
 from tests.e2e.alipay.sdks import COMMUNITY_INIT, OFFICIAL_API, AliPay, AliPayException
+from tests.e2e.alipay.support import MERCHANT_ID
 
 
 def new_no() -> str:
@@ -50,13 +54,14 @@ def test_precreate_and_out_trade_no_idempotency(community: AliPay):
 
 
 @pytest.mark.parametrize("scene", ["bar_code", "wave_code"])
-def test_pay_by_code(community: AliPay, scene):
-    no = new_no()
-    paid = community.api_alipay_trade_pay(no, scene, BUYER_CODE, "coffee", total_amount="9.90")
+def test_pay_by_code(community: AliPay, served, scene):
+    no, code = new_no(), served.code()
+    paid = community.api_alipay_trade_pay(no, scene, code, "coffee", total_amount="9.90")
     assert (paid["code"], paid["total_amount"], paid["buyer_user_id"]) == ("10000", "9.90", BUYER)
-    again = community.api_alipay_trade_pay(no, scene, BUYER_CODE, "coffee", total_amount="9.90")
+    again = community.api_alipay_trade_pay(no, scene, code, "coffee", total_amount="9.90")
     assert failure(again) == ("40004", "ACQ.TRADE_HAS_SUCCESS")
-    poor = community.api_alipay_trade_pay(new_no(), scene, POOR_CODE, "coffee", total_amount="2")
+    poor_code = served.code(POOR_BUYER)
+    poor = community.api_alipay_trade_pay(new_no(), scene, poor_code, "coffee", total_amount="2")
     assert failure(poor) == ("40004", "ACQ.BUYER_BALANCE_NOT_ENOUGH")
 
 
@@ -66,14 +71,14 @@ def test_create_and_query(community: AliPay, served):
     assert created["code"] == "10000"
     by_out = community.api_alipay_trade_query(out_trade_no=no)
     assert (by_out["trade_no"], by_out["trade_status"]) == (created["trade_no"], "WAIT_BUYER_PAY")
-    served.trades.scan(created["trade_no"], BUYER)
+    served.scan(created["trade_no"], BUYER)
     by_trade_no = community.api_alipay_trade_query(trade_no=created["trade_no"])
     assert (by_trade_no["trade_status"], by_trade_no["receipt_amount"]) == ("TRADE_SUCCESS", "3.00")
 
 
-def test_refund_and_refund_query(community: AliPay):
+def test_refund_and_refund_query(community: AliPay, served):
     no = new_no()
-    community.api_alipay_trade_pay(no, "bar_code", BUYER_CODE, "coffee", total_amount="20.00")
+    community.api_alipay_trade_pay(no, "bar_code", served.code(), "coffee", total_amount="20.00")
     refund = community.api_alipay_trade_refund("5.00", out_trade_no=no, out_request_no="p1")
     assert (refund["fund_change"], refund["refund_fee"]) == ("Y", "5.00")
     over = community.api_alipay_trade_refund("15.01", out_trade_no=no, out_request_no="p3")
@@ -85,19 +90,26 @@ def test_refund_and_refund_query(community: AliPay):
     assert community.api_alipay_trade_query(out_trade_no=no)["trade_status"] == "TRADE_CLOSED"
 
 
-def test_close_and_cancel(community: AliPay):
+def test_close_and_cancel(community: AliPay, served):
     unpaid = new_no()
     community.api_alipay_trade_precreate(subject="s", out_trade_no=unpaid, total_amount="1.00")
     assert community.api_alipay_trade_close(out_trade_no=unpaid)["code"] == "10000"
+    query = community.api_alipay_trade_query(out_trade_no=unpaid)
+    assert query["trade_status"] == "TRADE_CLOSED"
     paid = new_no()
-    community.api_alipay_trade_pay(paid, "bar_code", BUYER_CODE, "s", total_amount="1.00")
+    community.api_alipay_trade_pay(paid, "bar_code", served.code(), "s", total_amount="1.00")
+    closing = community.api_alipay_trade_close(out_trade_no=paid)
+    assert failure(closing) == ("40004", "ACQ.TRADE_HAS_SUCCESS")
     cancelled = community.api_alipay_trade_cancel(out_trade_no=paid)
     assert (cancelled["action"], cancelled["retry_flag"]) == ("refund", "N")
 
 
-def test_duplicate_out_trade_no_with_another_amount(community: AliPay):
+def test_duplicate_out_trade_no_with_another_amount(community: AliPay, served):
     no = new_no()
-    community.api_alipay_trade_pay(no, "bar_code", BUYER_CODE, "s", total_amount="1.00")
+    community.api_alipay_trade_precreate(subject="s", out_trade_no=no, total_amount="1.00")
+    other = community.api_alipay_trade_precreate(subject="s", out_trade_no=no, total_amount="2.00")
+    assert failure(other) == ("40004", "ACQ.CONTEXT_INCONSISTENT")
+    community.api_alipay_trade_pay(no, "bar_code", served.code(), "s", total_amount="1.00")
     other = community.api_alipay_trade_precreate(subject="s", out_trade_no=no, total_amount="2.00")
     assert failure(other) == ("40004", "ACQ.TRADE_HAS_SUCCESS")  # paid wins over "different"
 
@@ -123,9 +135,53 @@ def test_rsa_sign_type(community_for):
     assert answer["code"] == "10000"
 
 
-def test_unknown_app(community_for, served):
+def test_unknown_app(community_for):
     client = community_for(app_id="2021999999999999")
-    calls = len(served.trades.calls)
     answer = client.api_alipay_trade_query(out_trade_no=new_no())
     assert failure(answer) == ("40002", "isv.invalid-app-id")
-    assert len(served.trades.calls) == calls
+
+
+def _ledger_sums(served) -> list[tuple[int, int, int]]:
+    with served.runtime.engine.connect() as conn:
+        rows = conn.execute(
+            text(
+                "SELECT ledger, SUM(credits_posted - debits_posted),"
+                " SUM(credits_pending - debits_pending) FROM ledger_accounts GROUP BY ledger"
+            )
+        ).all()
+    return [(int(r[0]), int(r[1]), int(r[2])) for r in rows]
+
+
+def _holdings(served) -> tuple[int, int]:
+    """(the buyer's wallet, the merchant's account plus the platform's fees), posted."""
+    payments, reader = served.runtime.payments, served.runtime.reader
+    fees = reader.account(acc.fee_account_id("CNY"))
+    merchant = payments.merchant_balance(MERCHANT_ID).posted.minor
+    return (
+        payments.wallet_balance(BUYER, "CNY").posted.minor,
+        merchant + fees.credits_posted - fees.debits_posted,
+    )
+
+
+def test_money_is_conserved_through_the_gateway(community: AliPay, served):
+    sums, (buyer, seller) = _ledger_sums(served), _holdings(served)
+    kept = new_no()  # paid 20.00, 5.00 refunded
+    community.api_alipay_trade_pay(kept, "bar_code", served.code(), "s", total_amount="20.00")
+    community.api_alipay_trade_refund("5.00", out_trade_no=kept, out_request_no="k1")
+    cancelled = new_no()  # paid 3.33, cancelled: refunded in full
+    community.api_alipay_trade_pay(cancelled, "bar_code", served.code(), "s", total_amount="3.33")
+    community.api_alipay_trade_cancel(out_trade_no=cancelled)
+    refunded = new_no()  # scanned at the cashier, refunded in full
+    community.api_alipay_trade_precreate(subject="s", out_trade_no=refunded, total_amount="8.88")
+    served.scan(community.api_alipay_trade_query(out_trade_no=refunded)["trade_no"])
+    community.api_alipay_trade_refund("8.88", out_trade_no=refunded)
+    created = new_no()  # created for the buyer, paid in the wallet
+    trade_no = community.api_alipay_trade_create("s", created, "2.50", buyer_id=BUYER)["trade_no"]
+    served.scan(trade_no)
+    closed = new_no()  # never paid
+    community.api_alipay_trade_precreate(subject="s", out_trade_no=closed, total_amount="1.00")
+    community.api_alipay_trade_close(out_trade_no=closed)
+
+    assert _holdings(served) == (buyer - 1750, seller + 1750)  # 15.00 + 2.50 moved, no more
+    assert _ledger_sums(served) == sums
+    assert all(posted == 0 and pending == 0 for _, posted, pending in sums)
