@@ -49,6 +49,7 @@ class Runtime:
     def close(self) -> None:
         for worker in self.workers:
             worker.stop()
+        self.partners.alipay.close()
         self.relay.stop()
         self.writer.stop()
         self.store.close()
@@ -91,12 +92,13 @@ def build_runtime(
         engine, writer, reader, clock, PaymentsConfig(cashier_base_url=cashier)
     )
     interval = settings.worker_interval_ms / 1000
-    partners = build_partners(settings, engine, relay, clock)
+    partners = build_partners(settings, engine, relay, payments, clock)
     if start_relay:
         relay.start()
     workers = [
         Periodic("payments-due", payments.process_due, interval),
         Periodic("webhooks", partners.worker.run_once, interval),
+        Periodic("alipay-notify", partners.alipay.deliver_due, interval),
     ]
     runtime = Runtime(
         settings, engine, store, writer, reader, relay, payments, partners, clock, workers

@@ -15,6 +15,7 @@ from fastapi import Depends, FastAPI, Request
 from starlette.responses import JSONResponse
 
 from bankstack.entrypoints.bootstrap import Runtime
+from bankstack.gateway.alipay.admin import alipay_admin_router
 from bankstack.gateway.api.admin import admin_router
 from bankstack.gateway.api.auth import PartnerAuthMiddleware
 from bankstack.gateway.api.events import events_router
@@ -74,6 +75,8 @@ def install_partner_api(
     app.include_router(trades_router(runtime.payments, guard, limited))
     app.include_router(events_router(partners.apps, partners.webhooks, limited))
     app.include_router(admin_router(partners.apps, runtime.payments, runtime.settings.admin_token))
+    app.include_router(alipay_admin_router(partners.alipay, runtime.settings.admin_token))
+    app.include_router(partners.alipay.router)
     app.include_router(
         cashier_router(runtime.payments, clock=runtime.clock, demo_customers=demo_customers or list)
     )

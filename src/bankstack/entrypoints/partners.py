@@ -25,6 +25,7 @@ from bankstack.gateway.adapters.ratelimit import (
     hot_path_redis,
 )
 from bankstack.gateway.adapters.webhooks_sql import SqlWebhookStore
+from bankstack.gateway.alipay.wiring import AlipayWiring, build_alipay_gateway
 from bankstack.gateway.domain.apps import WebhookEndpoint
 from bankstack.gateway.ports import NonceStore, RateLimiter, Signer
 from bankstack.gateway.service.apps import AppService
@@ -33,12 +34,14 @@ from bankstack.gateway.service.webhooks import WebhookService
 from bankstack.gateway.tasks.payments_events import PaymentsWebhooks
 from bankstack.gateway.tasks.webhooks import WebhookFanout, WebhookWorker
 from bankstack.kernel.clock import Clock
+from bankstack.payments import PaymentsService
 from bankstack.platform.outbox import OutboxRelay
 from bankstack.platform.settings import Settings
 from bankstack_sdk.signing import SigningKey
 from bankstack_sdk.webhooks import sign_webhook
 
 PLATFORM_KEY_FILE = "platform-ed25519.pem"
+ALIPAY_KEY_FILE = "alipay-rsa2.pem"
 
 
 @dataclass
@@ -50,10 +53,15 @@ class Partners:
     limiter: RateLimiter
     platform_key: SigningKey
     worker: WebhookWorker
+    alipay: AlipayWiring
 
 
 def build_partners(
-    settings: Settings, engine: Engine, relay: OutboxRelay, clock: Clock
+    settings: Settings,
+    engine: Engine,
+    relay: OutboxRelay,
+    payments: PaymentsService,
+    clock: Clock,
 ) -> Partners:
     platform_key = load_or_create_signing_key(Path(settings.key_dir) / PLATFORM_KEY_FILE)
     webhook_store = SqlWebhookStore(engine)
@@ -81,6 +89,11 @@ def build_partners(
     )
     idempotency = SqlIdempotencyStore(engine, clock=clock)
     nonces, limiter = _shared_state(settings, clock)
+    alipay_key = Path(settings.key_dir) / ALIPAY_KEY_FILE
+    alipay = build_alipay_gateway(
+        engine, payments, clock, key_path=alipay_key, legacy_key_path=alipay_key
+    )
+    relay.subscribe(alipay.subscriber)
     return Partners(
         apps=AppService(SqlAppStore(engine), clock=clock),
         webhooks=webhooks,
@@ -89,6 +102,7 @@ def build_partners(
         limiter=limiter,
         platform_key=platform_key,
         worker=WebhookWorker(dispatcher, idempotency=idempotency, clock=clock),
+        alipay=alipay,
     )
 
 

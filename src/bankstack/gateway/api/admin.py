@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hmac
+from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any, Literal
 
@@ -69,15 +70,22 @@ class ResolveIn(BaseModel):
     staff_id: Annotated[StrictStr, Field(pattern=_ID)]
 
 
-def admin_router(
-    apps: AppService, payments: PaymentsService, admin_token: SecretStr | None
-) -> APIRouter:
+def staff_only(admin_token: SecretStr | None) -> Callable[..., None]:
+    """A dependency admitting only ``Authorization: Bearer <BANKSTACK_ADMIN_TOKEN>``."""
+
     def staff(authorization: Annotated[str | None, Header()] = None) -> None:
         expected = admin_token.get_secret_value() if admin_token else None
         given = (authorization or "").removeprefix("Bearer ")
         if not expected or not hmac.compare_digest(given.encode(), expected.encode()):
             raise AdminTokenInvalid("send Authorization: Bearer <BANKSTACK_ADMIN_TOKEN>")
 
+    return staff
+
+
+def admin_router(
+    apps: AppService, payments: PaymentsService, admin_token: SecretStr | None
+) -> APIRouter:
+    staff = staff_only(admin_token)
     router = v1_router(prefix="/admin", tags=["admin"], dependencies=[Depends(staff)])
 
     @router.post("/merchants", status_code=201, summary="Onboard a merchant (both modes)")
