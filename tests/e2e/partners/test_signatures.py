@@ -109,3 +109,11 @@ def test_the_sdk_raises_api_errors_with_their_code(bank: Bank) -> None:
     with pytest.raises(ApiError) as caught:
         client.get("/v1/trades/trd_" + "f" * 32)
     assert (caught.value.status, caught.value.code) == (404, "trade_not_found")
+
+
+def test_answers_name_their_api_version_and_unknown_versions_are_refused(bank: Bank) -> None:
+    answer = bank.partner().get("/v1/events")
+    assert answer.headers["bank-version"] == "2026-11-01"
+    with pytest.raises(ApiError) as caught:
+        bank.partner(api_version="2019-01-01").get("/v1/events")
+    assert (caught.value.status, caught.value.code) == (400, "api_version_invalid")

@@ -10,7 +10,10 @@ once and authenticates the caller by either
 - a sandbox API key (``Authorization: Bearer sk_test_...``), test mode only.
 
 It then puts the app on the request (``state.app_id``, ``merchant_id``, ``livemode``,
-``api_version``) for routing, idempotency scopes and rate limits. Whatever the outcome, the
+``api_version``) for routing, idempotency scopes and rate limits. The API version is the
+request's dated ``Bank-Version`` header, else the version the app was pinned to at creation;
+an unknown version is refused (400 ``api_version_invalid``) and every answer names the version
+it was made for in ``Bank-Version``. Whatever the outcome, the
 answer (errors included) leaves signed with the platform key, bound to the request by
 ``"@method";req "@target-uri";req "idempotency-key";req``, so a partner can prove what it was
 told and a replayed answer to another request fails verification.
@@ -27,7 +30,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bankstack.gateway.api.problems import problem_for_exception, problem_response
-from bankstack.gateway.domain.apps import KeyBinding
+from bankstack.gateway.domain.apps import SUPPORTED_API_VERSIONS, KeyBinding
+from bankstack.gateway.errors import ApiVersionInvalid
 from bankstack.gateway.ports import NonceStore
 from bankstack.gateway.service.apps import AppService
 from bankstack.kernel.clock import NS_PER_SECOND, Clock
@@ -37,6 +41,7 @@ from bankstack_sdk.signing import SigningKey, sign_response, verify_request
 API_KEY_PREFIX: Final = "Bearer sk_test_"
 NONCE_TTL_S: Final = 600
 SIGNATURE_REPLAYED: Final = "signature_replayed"
+VERSION_HEADER: Final = "Bank-Version"
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,14 +118,22 @@ class PartnerAuthMiddleware:
         except Exception as error:  # noqa: BLE001 - api_key_invalid, stores down: problem+json
             await problem_for_exception(error, scope)(scope, _replay(body), signed_send)
             return
+        version = headers.get(VERSION_HEADER.lower(), caller.api_version).strip()
+        if version not in SUPPORTED_API_VERSIONS:
+            refused = problem_for_exception(
+                ApiVersionInvalid(f"unknown {VERSION_HEADER} {version!r}", param=VERSION_HEADER),
+                scope,
+            )
+            await refused(scope, _replay(body), signed_send)
+            return
         scope.setdefault("state", {}).update(
             app_id=caller.app_id,
             merchant_id=caller.merchant_id,
             livemode=caller.livemode,
-            api_version=caller.api_version,
+            api_version=version,
             caller=caller,
         )
-        await self.app(scope, _replay(body), signed_send)
+        await self.app(scope, _replay(body), _with_header(signed_send, VERSION_HEADER, version))
 
     def _authenticate(
         self, method: str, url: str, headers: Mapping[str, str], body: bytes
@@ -151,6 +164,16 @@ class PartnerAuthMiddleware:
             raise AuthRefused(SIGNATURE_REPLAYED, "this nonce was already used with this key")
         b = bindings[verified.key_id]
         return Caller(b.app_id, b.merchant_id, b.livemode, b.api_version, b.kid)
+
+
+def _with_header(send: Send, name: str, value: str) -> Send:
+    async def sending(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            headers = [*message.get("headers", []), (name.lower().encode(), value.encode())]
+            message = {**message, "headers": headers}
+        await send(message)
+
+    return sending
 
 
 def target_uri(scope: Scope, headers: Mapping[str, str]) -> str:
