@@ -128,9 +128,9 @@ def test_unreachable_database_fails_in_one_line():
 
 @pytest.mark.slow
 def test_demo_runs_for_its_duration_and_posts_traffic(sqlite_url):
-    result = runner.invoke(
-        app, ["demo", "--duration", "3", "--port", str(free_port()), "--database-url", sqlite_url]
-    )
+    # The ledger bank alone; the partner apps have their own tests (test_demo.py).
+    demo = ["demo", "--no-partners", "--database-url", sqlite_url]
+    result = runner.invoke(app, [*demo, "--duration", "3", "--port", str(free_port())])
     assert result.exit_code == 0, result.output
     assert "/docs" in result.output
     assert "curl" in result.output
@@ -141,9 +141,7 @@ def test_demo_runs_for_its_duration_and_posts_traffic(sqlite_url):
     verified = runner.invoke(app, ["ledger", "verify", "--database-url", sqlite_url])
     assert verified.exit_code == 0, verified.output
     # Seeding again changes nothing: fixed ids and amounts answer "exists".
-    again = runner.invoke(
-        app, ["demo", "--duration", "1", "--port", str(free_port()), "--database-url", sqlite_url]
-    )
+    again = runner.invoke(app, [*demo, "--duration", "1", "--port", str(free_port())])
     assert again.exit_code == 0, again.output
     assert "0 accounts and 0 deposits new" in " ".join(again.output.replace("│", " ").split())
     assert count(sqlite_url, "SELECT COUNT(*) FROM ledger_accounts") == 1052

@@ -35,6 +35,7 @@ from bankstack.entrypoints.partner_api import install_partner_api
 from bankstack.kernel.errors import Unavailable
 from bankstack.ledger.api import ledger_router
 from bankstack.ledger.api import openapi_components as ledger_components
+from bankstack.payments.api import DemoCustomers
 from bankstack.platform.logging import configure_logging, get_logger
 from bankstack.platform.problems import install_problem_handlers, problem_responses, request_id_of
 from bankstack.platform.problems import openapi_components as problem_components
@@ -69,8 +70,17 @@ class DatabaseUnavailable(Unavailable):
     code = "health.database_unavailable"
 
 
-def create_app(runtime: Runtime, *, close_runtime: bool = False) -> FastAPI:
-    """The app over ``runtime``; with ``close_runtime`` it closes the runtime at shutdown."""
+def create_app(
+    runtime: Runtime,
+    *,
+    close_runtime: bool = False,
+    demo_customers: DemoCustomers | None = None,
+) -> FastAPI:
+    """The app over ``runtime``; with ``close_runtime`` it closes the runtime at shutdown.
+
+    ``demo_customers`` lists whom the cashier page lets pay (``bankstack demo``); without
+    it nobody can pay there (see ``install_partner_api``).
+    """
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -91,7 +101,7 @@ def create_app(runtime: Runtime, *, close_runtime: bool = False) -> FastAPI:
     )
     registry = CollectorRegistry()
     install_problem_handlers(app)
-    install_partner_api(app, runtime)
+    install_partner_api(app, runtime, demo_customers=demo_customers)
     app.add_middleware(AccessLogMiddleware, registry=registry)  # outermost: sees every answer
     app.include_router(
         ledger_router(

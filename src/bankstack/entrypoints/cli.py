@@ -176,15 +176,23 @@ def demo(
         float, typer.Option(min=0, help="stop after this many seconds; 0 runs until Ctrl-C")
     ] = 0,
     tps: Annotated[float, typer.Option(min=0.1, help="simulated transfers per second")] = 100,
+    partners: Annotated[
+        bool,
+        typer.Option(help="merchants' apps paying, refunding and using escrow via signed /v1"),
+    ] = True,
+    trade_rate: Annotated[
+        float, typer.Option(min=0.1, help="partner trades started per second")
+    ] = 3,
 ) -> None:
     """Run a demo bank: seed it, serve the API and post simulated traffic through it."""
-    from bankstack.entrypoints.demo import DemoFailed, run_demo  # noqa: PLC0415
+    from bankstack.entrypoints.demo import DemoFailed, DemoOptions, run_demo  # noqa: PLC0415
 
     settings = _settings(port=port, database_url=database_url)
     # Request lines at 100 a second would drown the status lines: warnings only, unless asked.
     configure_logging("WARNING" if "BANKSTACK_LOG_LEVEL" not in os.environ else settings.log_level)
+    options = DemoOptions(duration, tps, partners=partners, trade_rate=trade_rate)
     try:
-        run_demo(settings, duration=duration, tps=tps, console=out)
+        run_demo(settings, options, console=out)
     except DemoFailed as error:
         raise _fail(str(error)) from None
 

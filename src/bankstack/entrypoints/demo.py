@@ -4,10 +4,18 @@
    fen), the bank's cash and fee-income accounts, 50 merchants and 1,000 customers, each
    customer with an opening deposit. Ids are fixed and amounts derive from them, so a second
    run answers ``exists`` everywhere and changes nothing;
-2. serve the API in this process (uvicorn), with the admin token from
-   ``BANKSTACK_ADMIN_TOKEN`` or a fresh one;
-3. once the server listens, run the traffic simulator (``demo_traffic``) against it over HTTP
-   and print a status line every few seconds, until ``--duration`` runs out or Ctrl-C.
+2. with partners (the default), seed payments through its services (``demo_partners``): eight
+   named merchants, a test-mode partner app for each with its Ed25519 key under the key
+   directory and a webhook endpoint back to this server, twenty customers with funded test
+   wallets; again nothing changes on a second run;
+3. serve the API in this process (uvicorn), with the admin token from
+   ``BANKSTACK_ADMIN_TOKEN`` or a fresh one, cashier links on this server's own address
+   (unless ``BANKSTACK_PUBLIC_URL`` says otherwise), the cashier letting the demo customers
+   pay, and the webhook receiver (``demo_webhooks``) mounted;
+4. once the server listens, open a trade for a person to pay in the browser, print the panel
+   (``demo_panel``), then run the ledger traffic (``demo_traffic``) and the partner apps
+   (``demo_trades``) against it over HTTP, printing status lines every few seconds, until
+   ``--duration`` runs out or Ctrl-C.
 """
 
 from __future__ import annotations
@@ -22,13 +30,19 @@ from typing import TYPE_CHECKING, Final
 
 import uvicorn
 from pydantic import SecretStr
-from rich.panel import Panel
-from rich.table import Table
-from rich.text import Text
 from sqlalchemy import make_url
 
 from bankstack.entrypoints.api import create_app
 from bankstack.entrypoints.bootstrap import Runtime, build_runtime
+from bankstack.entrypoints.demo_panel import (
+    Banner,
+    partner_summary,
+    print_banner,
+    print_ledger_status,
+    print_partner_status,
+)
+from bankstack.entrypoints.demo_partners import PartnerSeed, cashier_customers, seed_partners
+from bankstack.entrypoints.demo_trades import PartnerTraffic, Showcase
 from bankstack.entrypoints.demo_traffic import (
     ACCOUNT_CASH,
     ACCOUNT_FEE_INCOME,
@@ -43,7 +57,9 @@ from bankstack.entrypoints.demo_traffic import (
     deposit_id,
     merchant_id,
 )
+from bankstack.entrypoints.demo_webhooks import WebhookReceiver, install_receiver
 from bankstack.ledger.domain import Account, AccountFlags, Transfer
+from bankstack_sdk import BankstackSdkError
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -55,6 +71,14 @@ MERCHANTS: Final = 50
 STATUS_EVERY_S: Final = 5.0
 _DMNEC: Final = int(AccountFlags.DEBITS_MUST_NOT_EXCEED_CREDITS)
 _CMNED: Final = int(AccountFlags.CREDITS_MUST_NOT_EXCEED_DEBITS)
+
+
+@dataclass(frozen=True, slots=True)
+class DemoOptions:
+    duration: float  # seconds; 0 runs until Ctrl-C
+    tps: float  # ledger transfers per second
+    partners: bool = True
+    trade_rate: float = 3.0  # partner scenarios started per second
 
 
 class DemoFailed(Exception):
@@ -110,144 +134,153 @@ def _listen(host: str, port: int) -> socket.socket:
     return sock
 
 
-def run_demo(settings: Settings, *, duration: float, tps: float, console: Console) -> None:
-    """Run the demo until ``duration`` seconds pass (0: until Ctrl-C)."""
+def run_demo(settings: Settings, options: DemoOptions, *, console: Console) -> None:
+    """Run the demo until ``options.duration`` seconds pass (0: until Ctrl-C)."""
     token = (
         settings.admin_token.get_secret_value()
         if settings.admin_token is not None
         else secrets.token_urlsafe(24)
     )
-    settings = settings.model_copy(update={"admin_token": SecretStr(token)})
     sock = _listen(settings.host, settings.port)
     try:
+        base_url = _base_url(sock)
+        update: dict[str, object] = {"admin_token": SecretStr(token)}
+        if "public_url" not in settings.model_fields_set:  # cashier links point here
+            update["public_url"] = base_url
+        settings = settings.model_copy(update=update)
         with console.status("migrating and seeding the demo bank ..."):
             runtime = build_runtime(settings)
             try:
                 seeded = seed_demo_bank(runtime)
+                partners = seed_partners(runtime, base_url=base_url) if options.partners else None
             except BaseException:
                 runtime.close()
                 raise
         try:
-            _serve(runtime, sock, seeded, token, duration=duration, tps=tps, console=console)
+            demo = _Demo(runtime, base_url, token, seeded, partners, options, console)
+            demo.serve(sock)
         finally:
             runtime.close()
     finally:
         sock.close()
 
 
-def _serve(
-    runtime: Runtime,
-    sock: socket.socket,
-    seeded: SeedReport,
-    token: str,
-    *,
-    duration: float,
-    tps: float,
-    console: Console,
-) -> None:
+def _base_url(sock: socket.socket) -> str:
     host, port = sock.getsockname()[:2]
-    shown_host = f"[{host}]" if ":" in host else host
-    base_url = f"http://{shown_host}:{port}"
-    config = uvicorn.Config(
-        create_app(runtime), log_config=None, access_log=False, server_header=False
-    )
-    server = uvicorn.Server(config)
-    simulator = TrafficSimulator(base_url, token, tps=tps, customers=CUSTOMERS, merchants=MERCHANTS)
-    stopping = threading.Event()
-    started_at = time.monotonic()
+    return f"http://{f'[{host}]' if ':' in host else host}:{port}"
 
-    def conduct() -> None:
+
+class _Demo:
+    """The server, the simulators and the conductor thread that starts, reports and stops."""
+
+    def __init__(
+        self,
+        runtime: Runtime,
+        base_url: str,
+        token: str,
+        seeded: SeedReport,
+        partners: PartnerSeed | None,
+        options: DemoOptions,
+        console: Console,
+    ) -> None:
+        self.runtime, self.base_url, self.token = runtime, base_url, token
+        self.seeded, self.partners, self.options, self.console = seeded, partners, options, console
+        app = create_app(
+            runtime, demo_customers=cashier_customers if partners is not None else None
+        )
+        self.receiver = WebhookReceiver(runtime.partners.platform_key.private_key.public_key())
+        self.traffic: PartnerTraffic | None = None
+        if partners is not None:
+            for partner in partners.apps:
+                self.receiver.register(partner.app_id, partner.webhook_secret)
+            install_receiver(app, self.receiver)
+            self.traffic = PartnerTraffic(base_url, token, partners.apps, rate=options.trade_rate)
+        config = uvicorn.Config(app, log_config=None, access_log=False, server_header=False)
+        self.server = uvicorn.Server(config)
+        self.simulator = TrafficSimulator(
+            base_url, token, tps=options.tps, customers=CUSTOMERS, merchants=MERCHANTS
+        )
+        self.stopping = threading.Event()
+        self.failure: str | None = None
+
+    def serve(self, sock: socket.socket) -> None:
+        started_at = time.monotonic()
+        conductor = threading.Thread(target=self._conduct, name="demo-conductor", daemon=True)
+        conductor.start()
         try:
-            while not server.started:
-                if server.should_exit or stopping.wait(0.05):
+            self.server.run(sockets=[sock])
+        except KeyboardInterrupt:
+            pass  # uvicorn re-raises the Ctrl-C it handled once it has shut down
+        finally:
+            self.stopping.set()
+            self._stop_traffic()
+            conductor.join(15)
+        if self.failure is not None:
+            raise DemoFailed(self.failure)
+        _, requests, _, _ = self.simulator.stats.snapshot()
+        elapsed = time.monotonic() - started_at
+        self.console.print(f"demo stopped after {elapsed:.1f} s ({requests:,} API requests)")
+        if self.traffic is not None:
+            self.console.print(partner_summary(self.traffic, self.receiver), soft_wrap=True)
+
+    def _conduct(self) -> None:
+        try:
+            while not self.server.started:
+                if self.server.should_exit or self.stopping.wait(0.05):
                     return
-            _print_banner(console, runtime, base_url, token, seeded, duration)
-            simulator.start()
-            last = (0, time.monotonic())
-            deadline = started_at + duration if duration > 0 else None
-            while not stopping.is_set():
-                wait = STATUS_EVERY_S
-                if deadline is not None:
-                    wait = min(wait, max(deadline - time.monotonic(), 0))
-                if stopping.wait(wait):
-                    break
-                last = _print_status(console, simulator, last)
-                if deadline is not None and time.monotonic() >= deadline:
-                    break
+            showcase = None
+            if self.traffic is not None:
+                try:
+                    showcase = self.traffic.prepare()
+                except BankstackSdkError as error:
+                    self.failure = f"the partner apps could not start: {error}"
+                    return
+            print_banner(self.console, self._banner(showcase))
+            self.simulator.start()
+            if self.traffic is not None:
+                self.traffic.start()
+            self._report()
         finally:  # even if printing failed (a closed pipe): never leave the server running
-            simulator.stop()
-            server.should_exit = True
+            self._stop_traffic()
+            self.server.should_exit = True
 
-    conductor = threading.Thread(target=conduct, name="demo-conductor", daemon=True)
-    conductor.start()
-    try:
-        server.run(sockets=[sock])
-    except KeyboardInterrupt:
-        pass  # uvicorn re-raises the Ctrl-C it handled once it has shut down
-    finally:
-        stopping.set()
-        simulator.stop()
-        conductor.join(15)
-    _, requests, _, _ = simulator.stats.snapshot()
-    elapsed = time.monotonic() - started_at
-    console.print(f"demo stopped after {elapsed:.1f} s ({requests:,} API requests)")
+    def _report(self) -> None:
+        duration = self.options.duration
+        deadline = time.monotonic() + duration if duration > 0 else None
+        ledger = partners = (0, time.monotonic())
+        while not self.stopping.is_set():
+            wait = STATUS_EVERY_S
+            if deadline is not None:
+                wait = min(wait, max(deadline - time.monotonic(), 0))
+            if self.stopping.wait(wait):
+                break
+            ledger = print_ledger_status(self.console, self.simulator, ledger)
+            if self.traffic is not None:
+                partners = print_partner_status(self.console, self.traffic, self.receiver, partners)
+            if deadline is not None and time.monotonic() >= deadline:
+                break
 
+    def _stop_traffic(self) -> None:
+        self.simulator.stop()
+        if self.traffic is not None:
+            self.traffic.stop()
 
-def _print_banner(
-    console: Console, runtime: Runtime, base_url: str, token: str, seeded: SeedReport,
-    duration: float,
-) -> None:  # fmt: skip
-    database = make_url(runtime.settings.database_url).render_as_string(hide_password=True)
-    grid = Table.grid(padding=(0, 2))
-    grid.add_column(style="bold")
-    grid.add_column()
-    grid.add_row("API", base_url)
-    grid.add_row("Docs", f"{base_url}/docs")
-    grid.add_row("Token", Text(token, style="yellow"))
-    grid.add_row("Database", database)
-    grid.add_row(
-        "Demo bank",
-        f"ledger {CURRENCY_LEDGER} = CNY (amounts in fen); {CUSTOMERS:,} customers "
-        f"({customer_id(0)}..{customer_id(CUSTOMERS - 1)}), {MERCHANTS} merchants "
-        f"({merchant_id(0)}..{merchant_id(MERCHANTS - 1)}); "
-        f"{seeded.accounts_created:,} accounts and {seeded.deposits_created:,} deposits new",
-    )
-    grid.add_row("Runs", f"for {duration:g} s" if duration > 0 else "until Ctrl-C")
-    console.print(Panel(grid, title="bankstack demo", border_style="green", expand=False))
-    auth = f'-H "Authorization: Bearer {token}"'
-    customer, merchant = customer_id(0), merchant_id(0)
-    body = (
-        '{"transfers":[{"id":"\'$(date +%s%N)\'","debit_account_id":"'
-        f'{customer}","credit_account_id":"{merchant}","amount":1234,"ledger":1,"code":2}}]}}'
-    )
-    console.print("Try:", style="bold")
-    for line in (
-        f"curl -s {auth} {base_url}/v1/ledger/accounts/{customer}",
-        f"curl -s {auth} '{base_url}/v1/ledger/accounts/{customer}/statement?limit=5'",
-        f"curl -s {auth} {base_url}/v1/ledger/transfers/{deposit_id(0)}",
-        (
-            f"curl -s {auth} -H 'Content-Type: application/json' "
-            f"{base_url}/v1/ledger/transfers -d '{body}'"
-        ),
-    ):
-        console.print(Text(f"  {line}"), soft_wrap=True)
-
-
-def _print_status(
-    console: Console, simulator: TrafficSimulator, last: tuple[int, float]
-) -> tuple[int, float]:
-    results, _, errors, pending = simulator.stats.snapshot()
-    now = time.monotonic()
-    ok = results["ok"]
-    rate = (ok - last[0]) / max(now - last[1], 1e-9)
-    failures = {k: v for k, v in results.items() if k not in {"ok", "exists"}}
-    top = ", ".join(f"{k} {v:,}" for k, v in sorted(failures.items(), key=lambda kv: -kv[1])[:3])
-    console.print(
-        f"[dim]{time.strftime('%H:%M:%S')}[/] transfers ok [green]{ok:,}[/] "
-        f"({rate:,.1f}/s) · retries recognised {results['exists']:,} · "
-        f"failed [red]{sum(failures.values()):,}[/]{f' ({top})' if top else ''} · "
-        f"pending {pending:,} · HTTP errors {errors:,}",
-        highlight=False,
-        soft_wrap=True,
-    )
-    return ok, now
+    def _banner(self, showcase: Showcase | None) -> Banner:
+        settings = self.runtime.settings
+        seeded, duration = self.seeded, self.options.duration
+        bank = (
+            f"ledger {CURRENCY_LEDGER} = CNY (amounts in fen); {CUSTOMERS:,} customers "
+            f"({customer_id(0)}..{customer_id(CUSTOMERS - 1)}), {MERCHANTS} merchants "
+            f"({merchant_id(0)}..{merchant_id(MERCHANTS - 1)}); "
+            f"{seeded.accounts_created:,} accounts and {seeded.deposits_created:,} deposits new"
+        )
+        return Banner(
+            base_url=self.base_url,
+            token=self.token,
+            database=make_url(settings.database_url).render_as_string(hide_password=True),
+            bank=bank,
+            runs=f"for {duration:g} s" if duration > 0 else "until Ctrl-C",
+            key_dir=settings.key_dir,
+            partners=self.partners,
+            showcase=showcase,
+        )
