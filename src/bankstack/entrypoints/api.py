@@ -31,7 +31,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from starlette.responses import Response
 
 from bankstack.entrypoints.bootstrap import Runtime, build_runtime
-from bankstack.entrypoints.partner_api import install_partner_api
+from bankstack.entrypoints.partner_api import document_partner_errors, install_partner_api
 from bankstack.kernel.errors import Unavailable
 from bankstack.ledger.api import ledger_router
 from bankstack.ledger.api import openapi_components as ledger_components
@@ -137,6 +137,7 @@ def create_app(
             components = schema.setdefault("components", {}).setdefault("schemas", {})
             components.update(problem_components())
             components.update(ledger_components())
+            document_partner_errors(schema)
             app.openapi_schema = schema
         return app.openapi_schema
 

@@ -8,11 +8,13 @@ store is down. Payments errors get their HTTP statuses here, the only place that
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Final
 
 from fastapi import Depends, FastAPI, Request
-from starlette.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import JSONResponse, Response
 
 from bankstack.entrypoints.bootstrap import Runtime
 from bankstack.gateway.alipay.admin import alipay_admin_router
@@ -20,7 +22,7 @@ from bankstack.gateway.api.admin import admin_router
 from bankstack.gateway.api.auth import PartnerAuthMiddleware
 from bankstack.gateway.api.events import events_router
 from bankstack.gateway.api.idempotency import IdempotencyGuard
-from bankstack.gateway.api.problems import PROBLEMS
+from bankstack.gateway.api.problems import PROBLEMS, problem_for_exception
 from bankstack.gateway.api.ratelimit import RateLimit, per_app
 from bankstack.gateway.api.trades import trades_router
 from bankstack.gateway.domain.ratelimit import Policy
@@ -34,6 +36,7 @@ from bankstack.payments import (
     RefundExceedsPaid,
 )
 from bankstack.payments.api import cashier_router
+from bankstack.platform.problems import problem_responses
 from bankstack_sdk.jwks import to_jwks
 
 _DECLINES = (
@@ -87,6 +90,7 @@ def install_partner_api(
         body: dict[str, Any] = to_jwks([(key.key_id, key.private_key.public_key())])
         return JSONResponse(body, headers={"Cache-Control": "public, max-age=300"})
 
+    _partner_router_errors(app)
     app.add_middleware(
         PartnerAuthMiddleware,
         apps=partners.apps,
@@ -95,3 +99,38 @@ def install_partner_api(
         clock=runtime.clock,
         sign_responses=runtime.settings.partner_sign_responses,
     )
+
+
+def _is_partner_path(path: str) -> bool:
+    return path.startswith(("/v1/", "/admin/")) and not path.startswith("/v1/ledger")
+
+
+def _partner_router_errors(app: FastAPI) -> None:
+    """The router's own 404 and 405 under ``/v1`` and ``/admin`` in the ``/v1`` problem shape
+    (category, ``req_`` request id); elsewhere the app-wide handler stays as it was."""
+    fallback = app.exception_handlers[StarletteHTTPException]
+
+    async def http_error(request: Request, error: Exception) -> Response:
+        if _is_partner_path(request.url.path):
+            return problem_for_exception(error, request.scope)
+        answer = fallback(request, error)
+        return await answer if inspect.isawaitable(answer) else answer
+
+    app.add_exception_handler(StarletteHTTPException, http_error)
+
+
+PARTNER_ERRORS: Final = (400, 401, 403, 404, 409, 429)
+
+
+def document_partner_errors(schema: dict[str, Any]) -> None:
+    """In the OpenAPI document, partner operations answer invalid input with 400 problem+json
+    (not FastAPI's default 422) and may answer the other partner errors."""
+    problems = {str(k): v for k, v in problem_responses(*PARTNER_ERRORS).items()}
+    for path, operations in schema.get("paths", {}).items():
+        if not _is_partner_path(path):
+            continue
+        for operation in operations.values():
+            responses = operation.setdefault("responses", {})
+            responses.pop("422", None)
+            for status, entry in problems.items():
+                responses.setdefault(status, entry)
