@@ -10,6 +10,7 @@ import base64
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -41,7 +42,7 @@ class Bank:
         assert answer.status_code == 201, answer.text
         return answer.json()  # type: ignore[no-any-return]
 
-    def partner(self, key: SigningKey | None = None, **options: object) -> BankstackClient:
+    def partner(self, key: SigningKey | None = None, **options: Any) -> BankstackClient:
         return BankstackClient(
             BASE, app_id=self.app_id, signing_key=key or self.key, http=self.http, **options
         )
