@@ -76,7 +76,7 @@ return out
 """  # noqa: S105 - a Lua script, not a password
 
 
-def hot_path_redis(url: str, *, timeout_s: float = 0.05) -> Redis:
+def hot_path_redis(url: str, *, timeout_s: float = 0.5) -> Redis:
     """A Redis client for per-request checks: fail within ``timeout_s``, never retry."""
     return Redis.from_url(
         url,

@@ -21,6 +21,7 @@ told and a replayed answer to another request fails verification.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
@@ -42,6 +43,7 @@ API_KEY_PREFIX: Final = "Bearer sk_test_"
 NONCE_TTL_S: Final = 600
 SIGNATURE_REPLAYED: Final = "signature_replayed"
 VERSION_HEADER: Final = "Bank-Version"
+KEY_CACHE_S: Final = 5.0  # a retired key or a suspended app is refused within this time
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +85,7 @@ class PartnerAuthMiddleware:
         self._prefix = prefix
         self._exempt = exempt
         self._sign_responses = sign_responses
+        self._keys = _KeyCache(apps.key_binding, KEY_CACHE_S)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path: str = scope.get("path", "")
@@ -152,7 +155,7 @@ class PartnerAuthMiddleware:
         bindings: dict[str, KeyBinding] = {}
 
         def resolve(kid: str) -> list[Ed25519PublicKey]:
-            binding = self._apps.key_binding(kid)
+            binding = self._keys.get(kid)
             if binding is None:
                 return []
             bindings[kid] = binding
@@ -164,6 +167,25 @@ class PartnerAuthMiddleware:
             raise AuthRefused(SIGNATURE_REPLAYED, "this nonce was already used with this key")
         b = bindings[verified.key_id]
         return Caller(b.app_id, b.merchant_id, b.livemode, b.api_version, b.kid)
+
+
+class _KeyCache:
+    """Key bindings by ``keyid`` for a few seconds: one lookup per key, not per request."""
+
+    def __init__(self, lookup: Callable[[str], KeyBinding | None], ttl_s: float) -> None:
+        self._lookup = lookup
+        self._ttl_s = ttl_s
+        self._entries: dict[str, tuple[float, KeyBinding | None]] = {}
+
+    def get(self, kid: str) -> KeyBinding | None:
+        now = time.monotonic()
+        found = self._entries.get(kid)
+        if found is not None and found[0] > now:
+            return found[1]
+        binding = self._lookup(kid)
+        if binding is not None:  # unknown ids are not kept: a flood of them must not grow this
+            self._entries[kid] = (now + self._ttl_s, binding)
+        return binding
 
 
 def _with_header(send: Send, name: str, value: str) -> Send:
