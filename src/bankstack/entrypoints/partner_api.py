@@ -67,8 +67,9 @@ def install_partner_api(
     for decline in _DECLINES:
         PROBLEMS.register(decline, status=402, category="business_declined")
     policy = Policy("app", runtime.settings.partner_rate_per_s, 1)
-    reads = RateLimit(partners.limiter, per_app(policy), fail_open=True)
-    writes = RateLimit(partners.limiter, per_app(policy), fail_open=False)
+    shared = runtime.settings.redis_url is not None  # a network store: call it off the loop
+    reads = RateLimit(partners.limiter, per_app(policy), fail_open=True, offload=shared)
+    writes = RateLimit(partners.limiter, per_app(policy), fail_open=False, offload=shared)
 
     async def rate_limit(request: Request) -> None:
         await (reads if request.method in _READS else writes)(request)

@@ -54,6 +54,13 @@ def make_engine(url: str | URL, **engine_kwargs: Any) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         return _sqlite_engine(parsed, engine_kwargs)
     engine_kwargs.setdefault("pool_pre_ping", True)
+    # The HTTP server runs sync endpoints on up to 40 threads: with SQLAlchemy's default
+    # pool of 5 (+10 overflow) connections were opened and closed per request under load
+    # (a forked PostgreSQL backend each; bench/payments). 20 + 10 keeps two server processes
+    # well inside PostgreSQL's default max_connections of 100.
+    if "poolclass" not in engine_kwargs:
+        engine_kwargs.setdefault("pool_size", 20)
+        engine_kwargs.setdefault("max_overflow", 10)
     return create_engine(parsed, **engine_kwargs)
 
 

@@ -49,7 +49,9 @@ def configure_logging(level: str | int = "INFO", json: bool = False) -> None:
     else:
         renderer = structlog.dev.ConsoleRenderer(
             colors=sys.stderr.isatty(),
-            exception_formatter=structlog.dev.RichTracebackFormatter(show_locals=False),
+            # Plain tracebacks: Rich's formatter costs over half a second of CPU per error,
+            # which turns a burst of failures into an outage (seen in bench/payments).
+            exception_formatter=structlog.dev.plain_traceback,
         )
         final = [renderer]
 

@@ -119,6 +119,8 @@ class OutboxRelay:
                 yield conn
 
     def _mark(self, conn: Connection, ids: list[int]) -> None:
+        if not ids:  # another relay took the page (SKIP LOCKED): nothing of ours to mark
+            return
         marks = ", ".join(f":i{n}" for n in range(len(ids)))
         params: dict[str, int] = {f"i{n}": i for n, i in enumerate(ids)}
         params["now"] = self._clock.now_ns()
