@@ -66,6 +66,10 @@ class TradeRepository(Protocol):
         ...
 
     def settled_between(self, merchant_id: str, start: int, end: int) -> list[Trade]: ...
+    def page(self, merchant_id: str, before: tuple[int, int] | None, limit: int) -> list[Trade]:
+        """The merchant's trades newest first (``created_at``, then id), after the cursor
+        ``before`` = (created_at, id) of the last trade of the previous page."""
+        ...
 
 
 class RefundRepository(Protocol):

@@ -96,6 +96,13 @@ class PaymentsService:
     def query(self, trade: TradeRef | int) -> Trade:
         return trades.query_trade(self._deps, _ref(trade))
 
+    def list_trades(
+        self, merchant_id: str, *, before: tuple[int, int] | None = None, limit: int = 20
+    ) -> list[Trade]:
+        """The merchant's trades newest first; ``before`` = (created_at, id) of the last one
+        of the previous page."""
+        return trades.list_trades(self._deps, merchant_id, before, limit)
+
     def close(self, trade: TradeRef | int) -> Trade:
         return trades.close_trade(self._deps, _ref(trade))
 

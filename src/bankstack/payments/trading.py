@@ -102,6 +102,14 @@ def precreate_trade(deps: Deps, cmd: CreateTrade) -> PrecreateResult:
     return PrecreateResult(trade, url, qr_svg(url))
 
 
+def list_trades(
+    deps: Deps, merchant_id: str, before: tuple[int, int] | None, limit: int
+) -> list[Trade]:
+    """A page of the merchant's trades, newest first, after the cursor ``before``."""
+    with deps.store.read() as uow:
+        return uow.trades.page(merchant_id, before, limit)
+
+
 def query_trade(deps: Deps, ref: TradeRef) -> Trade:
     with deps.store.read() as uow:
         return find_trade(uow, ref)

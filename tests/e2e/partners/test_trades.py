@@ -34,3 +34,33 @@ def test_qr_trade_paid_and_refunded(bank: Bank) -> None:
     assert refund.data["status"] == "succeeded"
     again = client.get(f"/v1/trades/{trade['id']}")
     assert again.data["refunded"] == {"amount": 1000, "currency": "CNY"}
+
+
+def test_trades_are_listed_newest_first_a_page_at_a_time(bank: Bank) -> None:
+    client = bank.partner()
+    made = [
+        client.post(
+            "/v1/trades",
+            {
+                "out_trade_no": f"P{new_id() % 10**12}",
+                "amount": {"amount": 100 + n, "currency": "CNY"},
+                "subject": "tea",
+            },
+        ).data["id"]
+        for n in range(5)
+    ]
+    seen: list[str] = []
+    cursor = None
+    while True:
+        params = {"limit": 2} | ({"cursor": cursor} if cursor else {})
+        page = client.get("/v1/trades", params=params).data
+        assert len(page["data"]) <= 2
+        seen += [t["id"] for t in page["data"]]
+        if not page["has_more"]:
+            break
+        cursor = page["next_cursor"]
+    assert seen[:5] == list(reversed(made))  # newest first, none twice
+    assert len(seen) == len(set(seen))
+    one = client.get(f"/v1/trades/{made[0]}").data["out_trade_no"]
+    found = client.get("/v1/trades", params={"out_trade_no": one}).data
+    assert [t["id"] for t in found["data"]] == [made[0]]

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
 
 from bankstack.gateway.api.idempotency import IdempotencyGuard
 from bankstack.gateway.api.routing import v1_router
 from bankstack.gateway.api.views import (
+    TRADE_PREFIX,
     AmountIn,
     TradeMethod,
     list_view,
@@ -24,6 +25,7 @@ from bankstack.gateway.api.views import (
     trade_id,
     trade_view,
 )
+from bankstack.gateway.domain.pages import Position, decode_cursor, encode_cursor
 from bankstack.gateway.errors import ParameterInvalid
 from bankstack.kernel.errors import Forbidden
 from bankstack.payments import (
@@ -134,13 +136,30 @@ def trades_router(
     def get_trade(trade: str, caller: Annotated[_Caller, Depends()]) -> dict[str, Any]:
         return view(payments.query(caller.ref(trade)), caller)
 
-    @router.get("/trades", summary="Find a trade by out_trade_no")
-    def find_trade(
-        out_trade_no: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")],
+    @router.get("/trades", summary="List trades newest first, or find one by out_trade_no")
+    def list_trades(
         caller: Annotated[_Caller, Depends()],
+        out_trade_no: Annotated[str | None, Query(pattern=r"^[A-Za-z0-9_-]{1,64}$")] = None,
+        cursor: Annotated[str | None, Query(max_length=200)] = None,
+        limit: Annotated[int, Query(ge=1, le=100)] = 20,
     ) -> dict[str, Any]:
-        ref = TradeRef.by_out_trade_no(caller.merchant_id, out_trade_no)
-        return list_view([view(payments.query(ref), caller)])
+        if out_trade_no is not None:
+            ref = TradeRef.by_out_trade_no(caller.merchant_id, out_trade_no)
+            return list_view([view(payments.query(ref), caller)])
+        before = decode_cursor(cursor)
+        after = None if before is None else (before.created_at, trade_id(before.id))
+        found = payments.list_trades(caller.merchant_id, before=after, limit=limit + 1)
+        page = found[:limit]
+        more = len(found) > limit
+        last = page[-1] if page and more else None
+        return {
+            "object": "list",
+            "data": [view(t, caller) for t in page],
+            "has_more": more,
+            "next_cursor": None
+            if last is None
+            else encode_cursor(Position(last.created_at, f"{TRADE_PREFIX}{last.id:032x}")),
+        }
 
     @router.post("/trades/{trade}/pay", summary="Pay a trade (auth code; test mode: wallet)")
     @idempotency

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, Select, Table, func, select, update
+from sqlalchemy import Connection, Select, Table, func, literal, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -143,6 +143,18 @@ class SqlTrades:
             c.merchant_id == merchant_id, c.settled_at >= start, c.settled_at < end
         )
         result = self._conn.execute(query.order_by(c.settled_at, c.id))
+        return [rows.trade_from(row) for row in result]
+
+    def page(self, merchant_id: str, before: tuple[int, int] | None, limit: int) -> list[Trade]:
+        c = trades.c
+        query = select(trades).where(c.merchant_id == merchant_id)
+        if before is not None:
+            created_at, trade_id = before
+            query = query.where(
+                tuple_(c.created_at, c.id)
+                < tuple_(literal(created_at), literal(rows.hex_id(trade_id)))
+            )
+        result = self._conn.execute(query.order_by(c.created_at.desc(), c.id.desc()).limit(limit))
         return [rows.trade_from(row) for row in result]
 
 
