@@ -28,8 +28,6 @@ from bankstack.ledger.domain import (
 from bankstack.ledger.events import batch_sealed
 from bankstack.ledger.ports import BatchSeal, JournalHead, LedgerBatch, LedgerStore
 
-__all__ = ["AccountCache", "apply_account_batch", "apply_transfer_batch"]
-
 
 def apply_account_batch(
     store: LedgerStore,

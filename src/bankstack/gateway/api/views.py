@@ -13,18 +13,13 @@ from typing import Annotated, Any, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
 
-from bankstack.kernel.errors import NotFound
 from bankstack.kernel.money import Money
-from bankstack.payments import Trade
+from bankstack.payments import Trade, TradeNotFound
 from bankstack.payments.records import Refund
 
 TRADE_PREFIX: Final = "trd_"
 REFUND_PREFIX: Final = "rfd_"
 TEST_SCOPE: Final = "test."
-
-
-class TradeIdInvalid(NotFound):
-    code = "trade_not_found"
 
 
 class AmountIn(BaseModel):
@@ -52,11 +47,11 @@ def trade_id(public_id: str) -> int:
 def _parse(public_id: str, prefix: str) -> int:
     digits = public_id.removeprefix(prefix)
     if not public_id.startswith(prefix) or len(digits) != 32:  # noqa: PLR2004 - 128 bits
-        raise TradeIdInvalid(f"no such object: {public_id}")
+        raise TradeNotFound(f"no such object: {public_id}")
     try:
         return int(digits, 16)
     except ValueError as error:
-        raise TradeIdInvalid(f"no such object: {public_id}") from error
+        raise TradeNotFound(f"no such object: {public_id}") from error
 
 
 def money_view(money: Money) -> dict[str, Any]:

@@ -74,20 +74,6 @@ class PostgresReads:
         self._conn = conn
         self._cur = conn.cursor()
 
-    def peek_head(self) -> JournalHead:
-        self._cur.execute("SELECT batch_id, hash, last_timestamp FROM ledger_head WHERE id = 1")
-        row = self._cur.fetchone()
-        assert row is not None  # noqa: S101 - the migration inserts it
-        return JournalHead(row[0], bytes(row[1]), row[2])
-
-    def lock_head(self) -> JournalHead:
-        self._cur.execute(
-            "SELECT batch_id, hash, last_timestamp FROM ledger_head WHERE id = 1 FOR UPDATE"
-        )
-        row = self._cur.fetchone()
-        assert row is not None  # noqa: S101 - the migration inserts it
-        return JournalHead(row[0], bytes(row[1]), row[2])
-
     def fetch_accounts(self, ids: Collection[int]) -> dict[int, Account]:
         """No row lock here: the head lock already serialises every batch, and the balance
         UPDATE takes the touched accounts' row locks in id order (``_update_balances``)."""
@@ -98,14 +84,6 @@ class PostgresReads:
             (id_array(ids),),
         )
         return {row[0]: account_from_row(row, _identity) for row in self._cur}
-
-    def all_accounts(self, limit: int) -> dict[int, Account] | None:
-        self._cur.execute("SELECT count(*) FROM ledger_accounts")
-        row = self._cur.fetchone()
-        if row is None or row[0] > limit:
-            return None
-        self._cur.execute(f"SELECT {ACCOUNT_COLUMNS} FROM ledger_accounts")
-        return {r[0]: account_from_row(r, _identity) for r in self._cur}
 
     def transfers(self, ids: Collection[int]) -> dict[int, Transfer]:
         if not ids:
@@ -147,6 +125,22 @@ class PostgresReads:
 
 class PostgresBatch(PostgresReads):
     """The batch's transaction: the reads above under the head lock, and the writes."""
+
+    def lock_head(self) -> JournalHead:
+        self._cur.execute(
+            "SELECT batch_id, hash, last_timestamp FROM ledger_head WHERE id = 1 FOR UPDATE"
+        )
+        row = self._cur.fetchone()
+        assert row is not None  # noqa: S101 - the migration inserts it
+        return JournalHead(row[0], bytes(row[1]), row[2])
+
+    def all_accounts(self, limit: int) -> dict[int, Account] | None:
+        self._cur.execute("SELECT count(*) FROM ledger_accounts")
+        row = self._cur.fetchone()
+        if row is None or row[0] > limit:
+            return None
+        self._cur.execute(f"SELECT {ACCOUNT_COLUMNS} FROM ledger_accounts")
+        return {r[0]: account_from_row(r, _identity) for r in self._cur}
 
     def write_accounts(self, effects: AccountEffects, digests: list[bytes], batch_id: int) -> None:
         lines = [
