@@ -14,10 +14,9 @@ from typing import Any, Final
 from rich.console import Console
 from rich.table import Table
 
+from bench.docs import write_section
 from bench.ledger.stats import Cell
 
-START_MARK: Final = "<!-- bench:ledger:start -->"
-END_MARK: Final = "<!-- bench:ledger:end -->"
 RUN_COMMAND: Final = ".venv/bin/python -m bench.ledger --write-docs"
 TARGET_BATCH: Final = 8190
 DB_NAMES: Final = {"pg": "PostgreSQL", "sqlite": "SQLite"}
@@ -27,11 +26,6 @@ MODE_NAMES: Final = {
     "naive": "naive baseline",
     "raw": "raw baseline",
 }
-DOCS_INTRO: Final = """# Benchmarks
-
-Measurements of bankstack on a stated machine, each produced by one command. The sections
-between `<!-- bench:... -->` markers are generated; edit the harness, not the numbers.
-"""
 
 
 # -- machine and provenance ----------------------------------------------------------------------
@@ -444,14 +438,5 @@ commit.
 
 
 def write_docs(path: Path, section: str) -> None:
-    """Replace the marked section of ``path`` (append it if absent); keep everything else."""
-    block = f"{START_MARK}\n{section}{END_MARK}\n"
-    text = path.read_text() if path.exists() else DOCS_INTRO
-    start, end = text.find(START_MARK), text.find(END_MARK)
-    if start != -1 and end > start:
-        rest = text[end + len(END_MARK) :].lstrip("\n")
-        text = text[:start] + block + ("\n" + rest if rest else "")
-    else:
-        text = text.rstrip("\n") + "\n\n" + block
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text)
+    """Replace the marked ledger section of ``path``; keep the rest."""
+    write_section(path, "ledger", section)

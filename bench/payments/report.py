@@ -9,22 +9,16 @@ from typing import Any, Final
 from rich.console import Console
 from rich.table import Table
 
+from bench.docs import write_section
 from bench.ledger.report import fmt_ms, fmt_tps
 from bench.ledger.stats import Cell
 from bench.payments.results import HttpCell
 
-START_MARK: Final = "<!-- bench:payments:start -->"
-END_MARK: Final = "<!-- bench:payments:end -->"
 RUN_COMMAND: Final = ".venv/bin/python -m bench.payments --profile --write-docs"
 TARGET_TPS: Final = 1_000
 TARGET_P99_MS: Final = 100.0
 MODE_NAMES: Final = {"signed": "signed", "unsigned": "signatures off"}
 CPU_COLUMNS: Final = ("client", "server", "postgres", "redis", "other")
-DOCS_INTRO: Final = """# Benchmarks
-
-Measurements of bankstack on a stated machine, each produced by one command. The sections
-between `<!-- bench:... -->` markers are generated; edit the harness, not the numbers.
-"""
 
 
 def _p(latency: dict[str, float | None], q: str) -> str:
@@ -596,14 +590,5 @@ def _profile_section(profile: dict[str, Any]) -> list[str]:
 
 
 def write_docs(path: Path, section: str) -> None:
-    """Replace the marked payments section of ``path`` (append it if absent); keep the rest."""
-    block = f"{START_MARK}\n{section}{END_MARK}\n"
-    text = path.read_text() if path.exists() else DOCS_INTRO
-    start, end = text.find(START_MARK), text.find(END_MARK)
-    if start != -1 and end > start:
-        rest = text[end + len(END_MARK) :].lstrip("\n")
-        text = text[:start] + block + ("\n" + rest if rest else "")
-    else:
-        text = text.rstrip("\n") + "\n\n" + block
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text)
+    """Replace the marked payments section of ``path``; keep the rest."""
+    write_section(path, "payments", section)

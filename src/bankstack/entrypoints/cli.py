@@ -4,6 +4,7 @@
     bankstack demo             a demo bank with simulated traffic, on the embedded database
     bankstack db upgrade       migrate the database schema to the latest revision
     bankstack ledger verify    replay the journal's hash chain and check every balance
+    bankstack risk ...         train/evaluate models, rule sets, backtests (risk_cli.py)
 
 Options override the ``BANKSTACK_*`` environment variables. Errors are one line on stderr,
 never a traceback: exit status 2 for bad input (options, settings), 1 for a failure.
@@ -15,20 +16,27 @@ import functools
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Final, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Annotated, Final, ParamSpec, TypeVar
 
 import typer
-from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 from sqlalchemy import make_url
-from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.exc import SQLAlchemyError
 
+from bankstack.entrypoints.cli_options import (
+    DatabaseUrl,
+    UsageProblem,
+    err,
+)
+from bankstack.entrypoints.cli_options import fail as _fail
+from bankstack.entrypoints.cli_options import first_line as _first_line
+from bankstack.entrypoints.cli_options import settings_from as _settings
+from bankstack.entrypoints.risk_cli import risk_app
 from bankstack.kernel.errors import BankstackError
 from bankstack.platform.database import make_engine, normalize_url
 from bankstack.platform.logging import configure_logging
 from bankstack.platform.migrations import MigrationsNotFound, current, upgrade
-from bankstack.platform.settings import Settings, load_settings
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -39,7 +47,6 @@ T = TypeVar("T")
 APP_FACTORY: Final = "bankstack.entrypoints.api:app_from_env"
 
 out = Console(highlight=False)
-err = Console(stderr=True, highlight=False)
 
 app = typer.Typer(
     name="bankstack",
@@ -54,44 +61,7 @@ db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 ledger_app = typer.Typer(help="Ledger operations.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(ledger_app, name="ledger")
-
-
-class UsageProblem(Exception):
-    """Bad input that the option parser could not see (settings from the environment)."""
-
-
-def _check_url(value: str | None) -> str | None:
-    if value is None:
-        return None
-    try:
-        normalize_url(value)
-    except (ValueError, ArgumentError) as error:
-        raise typer.BadParameter(str(error).splitlines()[0]) from None
-    return value
-
-
-DatabaseUrl = Annotated[
-    str | None,
-    typer.Option(
-        "--database-url",
-        help="SQLite or PostgreSQL URL [default: $BANKSTACK_DATABASE_URL or sqlite:///./var/bankstack.db]",
-        callback=_check_url,
-        show_default=False,
-    ),
-]
-
-
-def _fail(message: str, code: int = 1) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {message}", soft_wrap=True)
-    return typer.Exit(code)
-
-
-def _first_line(error: BaseException) -> str:
-    if isinstance(error, SQLAlchemyError):
-        orig = getattr(error, "orig", None)
-        error = orig if isinstance(orig, BaseException) else error
-    text = str(error).strip().splitlines()
-    return text[0] if text else type(error).__name__
+app.add_typer(risk_app, name="risk")
 
 
 def _one_line_errors(command: Callable[P, T]) -> Callable[P, T]:
@@ -113,16 +83,6 @@ def _one_line_errors(command: Callable[P, T]) -> Callable[P, T]:
             raise _fail(f"{type(error).__name__}: {_first_line(error)}") from None
 
     return wrapper
-
-
-def _settings(**overrides: Any) -> Settings:
-    try:
-        return load_settings(**{k: v for k, v in overrides.items() if v is not None})
-    except ValidationError as error:
-        first = error.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "settings"
-        env = f"BANKSTACK_{where.upper()}" if first["loc"] else "settings"
-        raise UsageProblem(f"invalid {env}: {first['msg']}") from None
 
 
 def _shown(url: str) -> str:

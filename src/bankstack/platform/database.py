@@ -15,14 +15,15 @@ psycopg 3 driver; pooled connections are checked before use.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, Self
 
 from sqlalchemy import URL, create_engine, event, make_url
 
 if TYPE_CHECKING:
     from sqlite3 import Connection as SQLiteConnection
+    from types import TracebackType
 
-    from sqlalchemy import Connection, Engine
+    from sqlalchemy import Connection, Engine, RootTransaction
     from sqlalchemy.pool import ConnectionPoolEntry
 
 SQLITE_PRAGMAS: Final = (
@@ -109,3 +110,52 @@ def _on_sqlite_begin(conn: Connection) -> None:
     if mode not in _SQLITE_BEGIN_MODES:
         raise ValueError(f"sqlite_begin must be one of {sorted(_SQLITE_BEGIN_MODES)}, not {mode!r}")
     conn.exec_driver_sql(f"BEGIN {mode}")
+
+
+class SqlUnitOfWork:
+    """One connection, one transaction, a domain's repositories bound to it (``_bind``).
+
+    A write unit of work on SQLite begins with ``BEGIN IMMEDIATE``: it takes the write lock at
+    the start and waits for it (busy timeout) instead of failing half-way with ``SQLITE_BUSY``,
+    and it serialises with every other writer, which is SQLite's row lock. On PostgreSQL it is
+    a READ COMMITTED transaction whose ``lock=True`` reads lock their rows. Nothing commits
+    unless ``commit()`` is called; leaving the block rolls back whatever was not committed.
+    """
+
+    def __init__(self, engine: Engine, *, write: bool) -> None:
+        self._engine = engine
+        self._write = write
+        self._conn: Connection | None = None
+        self._tx: RootTransaction | None = None
+
+    def _bind(self, conn: Connection) -> None:
+        """Create the domain's repositories on ``conn`` (subclasses)."""
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        conn = self._engine.connect()
+        if self._write and conn.dialect.name == "sqlite":
+            conn.execution_options(sqlite_begin="IMMEDIATE")
+        self._conn = conn
+        self._tx = conn.begin()
+        self._bind(conn)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            if self._tx is not None and self._tx.is_active:
+                self._tx.rollback()
+        finally:
+            if self._conn is not None:
+                self._conn.close()
+            self._conn = self._tx = None
+
+    def commit(self) -> None:
+        if self._tx is None:
+            raise RuntimeError("commit() outside the unit of work")
+        self._tx.commit()

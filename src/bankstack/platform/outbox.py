@@ -183,3 +183,19 @@ class Inbox:
             )
             handler(conn, event)
         return True
+
+
+class OutboxWriter:
+    """Adds outbox records on a connection whose transaction also holds the change they
+    describe: a domain's unit of work exposes one as ``uow.outbox``."""
+
+    _INSERT = text(
+        "INSERT INTO outbox (topic, key, payload, occurred_at)"
+        " VALUES (:topic, :key, :payload, :occurred_at)"
+    )
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    def add(self, record: OutboxRecord) -> None:
+        self._conn.execute(self._INSERT, record._asdict())

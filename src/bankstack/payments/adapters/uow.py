@@ -1,75 +1,39 @@
-"""The payments unit of work: one connection, one transaction, the repositories on it.
-
-A write unit of work on SQLite begins with ``BEGIN IMMEDIATE``: it takes the write lock at
-the start and waits for it (busy timeout) instead of failing half-way with ``SQLITE_BUSY``,
-and it serialises with every other writer, which is SQLite's row lock. On PostgreSQL it is a
-READ COMMITTED transaction whose ``lock=True`` reads lock their rows. Nothing commits unless
-``commit()`` is called; leaving the block rolls back whatever was not committed.
-"""
+"""The payments unit of work: the payments repositories on one connection and transaction
+(``platform.database.SqlUnitOfWork`` says how it begins, commits and rolls back)."""
 
 from __future__ import annotations
 
-from types import TracebackType
-from typing import Self
-
-from sqlalchemy import Connection, Engine, RootTransaction
+from sqlalchemy import Connection, Engine
 
 from bankstack.payments.adapters.repositories import (
     SqlCodes,
     SqlMerchants,
-    SqlOutbox,
     SqlRefunds,
+    SqlRiskChecks,
     SqlTrades,
     SqlWallets,
 )
+from bankstack.platform.database import SqlUnitOfWork
+from bankstack.platform.outbox import OutboxWriter
 
 
-class SqlPaymentsUnitOfWork:
+class SqlPaymentsUnitOfWork(SqlUnitOfWork):
     merchants: SqlMerchants
     wallets: SqlWallets
     trades: SqlTrades
     refunds: SqlRefunds
     codes: SqlCodes
-    outbox: SqlOutbox
+    risk_checks: SqlRiskChecks
+    outbox: OutboxWriter
 
-    def __init__(self, engine: Engine, *, write: bool) -> None:
-        self._engine = engine
-        self._write = write
-        self._conn: Connection | None = None
-        self._tx: RootTransaction | None = None
-
-    def __enter__(self) -> Self:
-        conn = self._engine.connect()
-        if self._write and conn.dialect.name == "sqlite":
-            conn.execution_options(sqlite_begin="IMMEDIATE")
-        self._conn = conn
-        self._tx = conn.begin()
+    def _bind(self, conn: Connection) -> None:
         self.merchants = SqlMerchants(conn)
         self.wallets = SqlWallets(conn)
         self.trades = SqlTrades(conn)
         self.refunds = SqlRefunds(conn)
         self.codes = SqlCodes(conn)
-        self.outbox = SqlOutbox(conn)
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        try:
-            if self._tx is not None and self._tx.is_active:
-                self._tx.rollback()
-        finally:
-            if self._conn is not None:
-                self._conn.close()
-            self._conn = self._tx = None
-
-    def commit(self) -> None:
-        if self._tx is None:
-            raise RuntimeError("commit() outside the unit of work")
-        self._tx.commit()
+        self.risk_checks = SqlRiskChecks(conn)
+        self.outbox = OutboxWriter(conn)
 
 
 class SqlPaymentsStore:
