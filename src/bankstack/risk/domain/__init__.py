@@ -1,0 +1,1 @@
+"""Pure risk types: events, feature vectors, decisions and reasons."""
