@@ -143,6 +143,18 @@ class Trade:
             processing_since=None,
         )
 
+    def close_held(self, now: int) -> Trade:
+        """The review confirmed fraud: the held payment is void and the trade closed."""
+        if self.status is not TradeStatus.PROCESSING:
+            raise errors.TradeNotPaid("the trade is not held for review", trade_id=str(self.id))
+        return self._next(
+            status=TradeStatus.CLOSED,
+            payer_id=None,
+            payer_account_id=None,
+            processing_since=None,
+            closed_at=now,
+        )
+
     def abandon_payment(self) -> Trade:
         """The ledger declined the attempt: back to ``waiting`` for another try."""
         return self._next(

@@ -154,3 +154,33 @@ class NotAnEscrowTrade(Conflict):
 
 class LedgerRefused(BankstackError):
     code = "ledger_refused"
+
+
+# -- risk screening (screening.py) -------------------------------------------------------
+
+
+class RiskRejected(Forbidden):
+    """The risk engine rejected this payer paying this trade; ``decision_id`` and the reason
+    codes are in the details (for support; the customer sees a plain refusal)."""
+
+    code = "risk_rejected"
+
+
+class ChallengeRequired(Forbidden):
+    """The payer must confirm the payment with the one-time code just sent to them."""
+
+    code = "challenge_required"
+
+
+class ChallengeCodeInvalid(ValidationFailed):
+    code = "challenge_code_invalid"
+
+
+class ChallengeExpired(Conflict):
+    """The code expired or was tried too often: paying again sends a new one."""
+
+    code = "challenge_expired"
+
+
+class NoChallenge(Conflict):
+    code = "no_challenge"

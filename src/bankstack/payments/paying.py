@@ -43,27 +43,64 @@ from bankstack.payments.errors import (
     WalletNotFound,
 )
 from bankstack.payments.ports import Deps
-from bankstack.payments.records import IssuedCode, PaymentCode
+from bankstack.payments.records import IssuedCode, PaymentCode, RiskCheck, RiskCheckStatus
+from bankstack.payments.screening import PayerContext, screen
 from bankstack.payments.trading import close_if_expired, create_trade, find_trade
-from bankstack.payments.transfers import Verdict, payment_transfers, verdict
+from bankstack.payments.transfers import (
+    Verdict,
+    payment_transfers,
+    review_hold_transfer,
+    verdict,
+)
 
 CODE_PREFIX = "28"
 CODE_RANDOM_DIGITS = 16
 
 
-def pay_with_wallet(deps: Deps, ref: TradeRef, customer_id: str) -> Trade:
-    """Pay the trade from ``customer_id``'s wallet in the trade's currency."""
+def pay_with_wallet(
+    deps: Deps, ref: TradeRef, customer_id: str, context: PayerContext | None = None
+) -> Trade:
+    """Pay the trade from ``customer_id``'s wallet in the trade's currency, after risk
+    screening (screening.py): a payment under review is paid into a hold and the trade
+    returned ``processing``; a rejected or challenged one raises."""
     check_pattern(customer_id, PARTY_ID, "customer_id")
-    claimed = _claim(deps, ref, customer_id)
+    verdict_ = screen(deps, ref, customer_id, context or PayerContext())
+    claimed, held = _claim(deps, ref, customer_id, verdict_.review_decision)
+    if held:
+        if verdict_.review_decision is not None:
+            return _submit_review_hold(deps, claimed)
+        return claimed  # a retry while the review is pending: nothing to do
     return submit_payment(deps, claimed)
 
 
-def _claim(deps: Deps, ref: TradeRef, customer_id: str) -> Trade:
+def _submit_review_hold(deps: Deps, held: Trade) -> Trade:
+    outcome = verdict(deps.ledger.create_transfers([review_hold_transfer(held)]), what="hold")
+    if outcome.applied:
+        return held
+    with deps.store.write() as uow:
+        trade = find_trade(uow, TradeRef.by_id(held.id), lock=True)
+        check = uow.risk_checks.get(held.id, held.payer_id or "", lock=True)
+        if trade.pay_attempt == held.pay_attempt and trade.status is TradeStatus.PROCESSING:
+            uow.trades.update(trade.abandon_payment())
+        if check is not None:
+            uow.risk_checks.delete(check)
+        uow.commit()
+    raise _declined(held, outcome)
+
+
+def _claim(
+    deps: Deps, ref: TradeRef, customer_id: str, review: str | None = None
+) -> tuple[Trade, bool]:
+    """Claim the next attempt (or find the one in flight): the trade, and whether the attempt
+    pays into a review hold (recorded with the claim, so the worker never resubmits it as a
+    plain payment)."""
     now = deps.clock.now_ns()
     with deps.store.write() as uow:
         trade = find_trade(uow, ref, lock=True)
         if trade.status is TradeStatus.PROCESSING and trade.payer_id == customer_id:
-            return trade  # a retry of the attempt in flight: resume it
+            check = uow.risk_checks.get(trade.id, customer_id)
+            held = check is not None and check.status is RiskCheckStatus.HELD
+            return trade, held  # a retry of the attempt in flight: resume it
         if close_if_expired(uow, trade, now) is not None:
             uow.commit()
             raise TradeClosed("the trade expired unpaid", trade_id=str(trade.id))
@@ -74,9 +111,11 @@ def _claim(deps: Deps, ref: TradeRef, customer_id: str) -> Trade:
                 f"{customer_id!r} has no {trade.currency} wallet", customer_id=customer_id
             )
         claimed = trade.begin_payment(customer_id, wallet.account_id, now)
+        if review is not None:
+            uow.risk_checks.put(held_check(claimed, customer_id, review, now))
         uow.trades.update(claimed)
         uow.commit()
-    return claimed
+    return claimed, review is not None
 
 
 def submit_payment(deps: Deps, claimed: Trade) -> Trade:
@@ -175,3 +214,15 @@ def redeem_code(deps: Deps, code: str, trade_id: int) -> str:
             raise AuthCodeUsed("the payment code was already used", field="auth_code")
         uow.commit()
     return record.customer_id
+
+
+def held_check(trade: Trade, payer_id: str, decision_id: str, now: int) -> RiskCheck:
+    return RiskCheck(
+        trade_id=trade.id,
+        payer_id=payer_id,
+        decision_id=decision_id,
+        status=RiskCheckStatus.HELD,
+        created_at=now,
+        updated_at=now,
+        hold_attempt=trade.pay_attempt,
+    )

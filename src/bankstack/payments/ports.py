@@ -23,7 +23,8 @@ from bankstack.kernel.events import OutboxRecord
 from bankstack.ledger import Account, AccountResult, Transfer, TransferResult
 from bankstack.payments.domain import Trade
 from bankstack.payments.fees import Split
-from bankstack.payments.records import Merchant, PaymentCode, Refund, Wallet
+from bankstack.payments.records import Merchant, PaymentCode, Refund, RiskCheck, Wallet
+from bankstack.risk import Decision, RiskEvent
 
 
 class MerchantRepository(Protocol):
@@ -93,6 +94,27 @@ class PaymentCodeRepository(Protocol):
         ...
 
 
+class RiskCheckRepository(Protocol):
+    def get(self, trade_id: int, payer_id: str, *, lock: bool = False) -> RiskCheck | None: ...
+    def put(self, check: RiskCheck) -> None:
+        """Insert the check, or overwrite the stored one for the same trade and payer."""
+        ...
+
+    def delete(self, check: RiskCheck) -> None: ...
+
+
+class RiskDecider(Protocol):
+    """The risk engine (``bankstack.risk``): asked before any money moves."""
+
+    def decide(self, event: RiskEvent) -> Decision: ...
+
+
+class CodeSender(Protocol):
+    """Delivers a one-time code to the customer (SMS, app push; a log in development)."""
+
+    def send(self, customer_id: str, code: str, purpose: str) -> None: ...
+
+
 class Outbox(Protocol):
     def add(self, record: OutboxRecord) -> None: ...
 
@@ -108,6 +130,8 @@ class PaymentsUnitOfWork(Protocol):
     def refunds(self) -> RefundRepository: ...
     @property
     def codes(self) -> PaymentCodeRepository: ...
+    @property
+    def risk_checks(self) -> RiskCheckRepository: ...
     @property
     def outbox(self) -> Outbox: ...
 
@@ -142,6 +166,9 @@ class PaymentsConfig:
     payment_code_ttl_s: int = 60
     in_doubt_after_s: int = 30
     """A step in flight this long is taken over by ``process_due`` (its caller may be dead)."""
+    challenge_ttl_s: int = 300
+    """A one-time code for a challenged payment is valid this long."""
+    challenge_max_attempts: int = 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,3 +180,5 @@ class Deps:
     balances: BalanceReader
     clock: Clock
     config: PaymentsConfig
+    risk: RiskDecider | None = None  # None: no risk screening (tools, some tests)
+    codes: CodeSender | None = None

@@ -159,3 +159,31 @@ class IssuedCode:
     code: str
     customer_id: str
     expires_at: int
+
+
+class RiskCheckStatus(StrEnum):
+    """Where a risk check of one payer on one trade stands (risk/ decided; payments acts)."""
+
+    REJECTED = "rejected"  # the payer may not pay this trade
+    CHALLENGED = "challenged"  # a one-time code was sent; the payer must confirm it
+    CONFIRMED = "confirmed"  # the payer confirmed the code: the payment may go ahead
+    HELD = "held"  # paid into a hold until the review case is decided
+    RELEASED = "released"  # the case cleared the payer: the hold paid the merchant
+    RETURNED = "returned"  # the case confirmed fraud: the hold was voided, the trade closed
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RiskCheck:
+    trade_id: int
+    payer_id: str
+    decision_id: str
+    status: RiskCheckStatus
+    created_at: int
+    updated_at: int
+    code_hash: str | None = None  # SHA-256 of the one-time code; the code itself is never stored
+    code_expires_at: int | None = None
+    code_attempts: int = 0
+    hold_attempt: int | None = None  # the trade's pay_attempt that the hold belongs to
+
+    def moved(self, status: RiskCheckStatus, now: int, **changes: object) -> RiskCheck:
+        return dataclasses.replace(self, status=status, updated_at=now, **changes)  # type: ignore[arg-type]

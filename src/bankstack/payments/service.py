@@ -14,7 +14,16 @@ from __future__ import annotations
 from datetime import UTC, date, tzinfo
 
 from bankstack.kernel.clock import Clock
-from bankstack.payments import escrow, lifecycle, onboarding, paying, refunding, settlement
+from bankstack.payments import (
+    escrow,
+    lifecycle,
+    onboarding,
+    paying,
+    refunding,
+    review,
+    screening,
+    settlement,
+)
 from bankstack.payments import trading as trades
 from bankstack.payments.commands import (
     CancelResult,
@@ -31,12 +40,15 @@ from bankstack.payments.commands import (
 from bankstack.payments.domain import Trade
 from bankstack.payments.ports import (
     BalanceReader,
+    CodeSender,
     Deps,
     LedgerWriter,
     PaymentsConfig,
     PaymentsStore,
+    RiskDecider,
 )
 from bankstack.payments.records import DisputeOutcome, IssuedCode, Merchant, Refund, Wallet
+from bankstack.payments.screening import PayerContext
 from bankstack.payments.settlement import ReconciliationReport, SettlementLine
 
 
@@ -53,8 +65,10 @@ class PaymentsService:
         balances: BalanceReader,
         clock: Clock,
         config: PaymentsConfig | None = None,
+        risk: RiskDecider | None = None,
+        codes: CodeSender | None = None,
     ) -> None:
-        self._deps = Deps(store, ledger, balances, clock, config or PaymentsConfig())
+        self._deps = Deps(store, ledger, balances, clock, config or PaymentsConfig(), risk, codes)
 
     # -- parties (onboarding.py) -------------------------------------------------------------
 
@@ -115,8 +129,18 @@ class PaymentsService:
     def pay(self, cmd: PayByCode) -> Trade:
         return paying.pay_by_code(self._deps, cmd)
 
-    def pay_with_wallet(self, trade: TradeRef | int, customer_id: str) -> Trade:
-        return paying.pay_with_wallet(self._deps, _ref(trade), customer_id)
+    def pay_with_wallet(
+        self, trade: TradeRef | int, customer_id: str, context: PayerContext | None = None
+    ) -> Trade:
+        return paying.pay_with_wallet(self._deps, _ref(trade), customer_id, context)
+
+    # -- risk screening (screening.py, review.py) -------------------------------------------
+
+    def confirm_challenge(self, trade: TradeRef | int, customer_id: str, code: str) -> None:
+        screening.confirm_challenge(self._deps, _ref(trade), customer_id, code)
+
+    def resolve_review(self, trade_id: int, payer_id: str, *, release: bool) -> Trade:
+        return review.resolve_review(self._deps, trade_id, payer_id, release=release)
 
     # -- refunds (refunding.py) --------------------------------------------------------------
 

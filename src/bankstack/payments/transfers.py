@@ -134,6 +134,52 @@ def payment_transfers(trade: Trade) -> list[Transfer]:
     return chain(prefix, split_legs(_payer(trade), trade), ledger=ledger, user_data=trade.id)
 
 
+def review_hold_id(trade: Trade, attempt: int) -> int:
+    return acc.derived_id(f"trade:{trade.id}:pay:{attempt}:review")
+
+
+def review_hold_transfer(trade: Trade) -> Transfer:
+    """A payment held for review: the payer's money reserved (pending) towards the hold
+    account; nothing reaches the merchant until the review clears it."""
+    return Transfer(
+        review_hold_id(trade, trade.pay_attempt),
+        _payer(trade),
+        acc.escrow_account_id(trade.currency),
+        trade.amount.minor,
+        ledger=acc.ledger_of(trade.currency),
+        code=TransferCode.ESCROW_HOLD,
+        user_data=trade.id,
+        flags=_PENDING,
+    )
+
+
+def review_release_transfers(trade: Trade, attempt: int) -> list[Transfer]:
+    """The review cleared the payer: post the hold and pay the split out of it, linked."""
+    post = Transfer(
+        acc.derived_id(f"trade:{trade.id}:review:{attempt}:post"),
+        pending_id=review_hold_id(trade, attempt),
+        amount=AMOUNT_MAX,
+        user_data=trade.id,
+        flags=_POST | _LINKED,
+    )
+    escrow = acc.escrow_account_id(trade.currency)
+    prefix = f"trade:{trade.id}:review:{attempt}:release"
+    legs = chain(
+        prefix, split_legs(escrow, trade), ledger=acc.ledger_of(trade.currency), user_data=trade.id
+    )
+    return [post, *legs]
+
+
+def review_void_transfer(trade: Trade, attempt: int) -> Transfer:
+    """The review confirmed fraud: void the hold (the payer's money never moved)."""
+    return Transfer(
+        acc.derived_id(f"trade:{trade.id}:review:{attempt}:void"),
+        pending_id=review_hold_id(trade, attempt),
+        user_data=trade.id,
+        flags=_VOID,
+    )
+
+
 def escrow_release_transfers(trade: Trade) -> list[Transfer]:
     """Post the hold in full, then pay the split out of the escrow account, all linked."""
     post = Transfer(

@@ -1,7 +1,7 @@
 """Fixtures for payments integration tests: the runtime and the payments service on each tier.
 
-The schema is migrated to ``0002_payments`` explicitly (not "heads"), so these tests do not
-depend on other domains' migrations. Merchant and customer ids get a per-test suffix: the
+The schema is migrated to the latest revision (payments reads its risk checks,
+``0007_payments_risk_checks``). Merchant and customer ids get a per-test suffix: the
 PostgreSQL database is shared by the whole session.
 """
 
@@ -134,7 +134,7 @@ class World:
 
 
 def make_world(db_url: str, **config: object) -> tuple[World, Runtime]:
-    upgrade(db_url, "0002_payments")
+    upgrade(db_url)
     clock = ManualClock(START)
     settings = load_settings(database_url=db_url, expiry_interval_ms=50)
     runtime = build_runtime(settings, clock=clock, migrate=False, start_relay=False)

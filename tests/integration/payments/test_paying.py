@@ -186,7 +186,7 @@ class TestRecovery:
     def test_a_ledger_commit_whose_answer_was_lost_is_not_applied_twice(self, world: World):
         shop, alice = world.merchant(), world.customer()
         trade = world.trade(shop, 900)
-        claimed = _claim(world.payments._deps, TradeRef.by_id(trade.id), alice)
+        claimed, _ = _claim(world.payments._deps, TradeRef.by_id(trade.id), alice)
         assert set(world.runtime.writer.create_transfers(payment_transfers(claimed))) == {"ok"}
         # The process died before recording the payment; the customer retries.
         paid = world.payments.pay_with_wallet(trade.id, alice)

@@ -11,7 +11,13 @@ from sqlalchemy import Engine
 
 from bankstack.kernel.clock import Clock
 from bankstack.payments.adapters.uow import SqlPaymentsStore
-from bankstack.payments.ports import BalanceReader, LedgerWriter, PaymentsConfig
+from bankstack.payments.ports import (
+    BalanceReader,
+    CodeSender,
+    LedgerWriter,
+    PaymentsConfig,
+    RiskDecider,
+)
 from bankstack.payments.service import PaymentsService
 
 
@@ -21,6 +27,9 @@ def build_payments(
     balances: BalanceReader,
     clock: Clock,
     config: PaymentsConfig | None = None,
+    *,
+    risk: RiskDecider | None = None,
+    codes: CodeSender | None = None,
 ) -> PaymentsService:
     return PaymentsService(
         store=SqlPaymentsStore(engine),
@@ -28,4 +37,6 @@ def build_payments(
         balances=balances,
         clock=clock,
         config=config,
+        risk=risk,
+        codes=codes,
     )

@@ -15,12 +15,25 @@ from sqlalchemy import Connection, Select, Table, func, literal, select, tuple_,
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from bankstack.kernel.events import OutboxRecord
 from bankstack.payments.adapters import rows
-from bankstack.payments.adapters.tables import codes, merchants, outbox, refunds, trades, wallets
+from bankstack.payments.adapters.tables import (
+    codes,
+    merchants,
+    refunds,
+    risk_checks,
+    trades,
+    wallets,
+)
 from bankstack.payments.domain import Trade, TradeStatus
 from bankstack.payments.fees import Split
-from bankstack.payments.records import Merchant, PaymentCode, Refund, RefundStatus, Wallet
+from bankstack.payments.records import (
+    Merchant,
+    PaymentCode,
+    Refund,
+    RefundStatus,
+    RiskCheck,
+    Wallet,
+)
 
 
 class StaleWrite(RuntimeError):
@@ -133,8 +146,13 @@ class SqlTrades:
         return self._ids(query.order_by(c.escrow_deadline_at).limit(limit))
 
     def in_flight(self, started_before: int, limit: int) -> list[int]:
-        c = trades.c
-        query = select(c.id).where(c.processing_since < started_before)
+        c, held = trades.c, risk_checks.c
+        # A payment held for risk review is claimed but waits for a person, not for the
+        # ledger: the worker must not resubmit it as a payment.
+        under_review = (
+            select(held.trade_id).where(held.trade_id == c.id, held.status == "held").exists()
+        )
+        query = select(c.id).where(c.processing_since < started_before, ~under_review)
         return self._ids(query.order_by(c.processing_since).limit(limit))
 
     def settled_between(self, merchant_id: str, start: int, end: int) -> list[Trade]:
@@ -241,16 +259,32 @@ class SqlCodes:
         return self._conn.execute(statement).rowcount == 1
 
 
-class SqlOutbox:
+class SqlRiskChecks:
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
 
-    def add(self, record: OutboxRecord) -> None:
+    def get(self, trade_id: int, payer_id: str, *, lock: bool = False) -> RiskCheck | None:
+        c = risk_checks.c
+        query = select(risk_checks).where(
+            c.trade_id == rows.hex_id(trade_id), c.payer_id == payer_id
+        )
+        row = self._conn.execute(_locked(query, lock)).first()
+        return None if row is None else rows.risk_check_from(row)
+
+    def put(self, check: RiskCheck) -> None:
+        values = rows.risk_check_row(check)
+        if not _insert_absent(self._conn, risk_checks, values):
+            c = risk_checks.c
+            self._conn.execute(
+                update(risk_checks)
+                .where(c.trade_id == values["trade_id"], c.payer_id == check.payer_id)
+                .values(values)
+            )
+
+    def delete(self, check: RiskCheck) -> None:
+        c = risk_checks.c
         self._conn.execute(
-            outbox.insert().values(
-                topic=record.topic,
-                key=record.key,
-                payload=record.payload,
-                occurred_at=record.occurred_at,
+            risk_checks.delete().where(
+                c.trade_id == rows.hex_id(check.trade_id), c.payer_id == check.payer_id
             )
         )

@@ -16,6 +16,8 @@ from bankstack.payments.records import (
     PaymentCode,
     Refund,
     RefundStatus,
+    RiskCheck,
+    RiskCheckStatus,
     Wallet,
 )
 
@@ -254,4 +256,34 @@ def code_from(r: Row) -> PaymentCode:
         expires_at=r.expires_at,
         used_at=r.used_at,
         trade_id=opt_int(r.trade_id),
+    )
+
+
+def risk_check_row(c: RiskCheck) -> dict[str, Any]:
+    return {
+        "trade_id": hex_id(c.trade_id),
+        "payer_id": c.payer_id,
+        "decision_id": c.decision_id,
+        "status": c.status.value,
+        "code_hash": c.code_hash,
+        "code_expires_at": c.code_expires_at,
+        "code_attempts": c.code_attempts,
+        "hold_attempt": c.hold_attempt,
+        "created_at": c.created_at,
+        "updated_at": c.updated_at,
+    }
+
+
+def risk_check_from(r: Row) -> RiskCheck:
+    return RiskCheck(
+        trade_id=int_id(r.trade_id),
+        payer_id=r.payer_id,
+        decision_id=r.decision_id,
+        status=RiskCheckStatus(r.status),
+        code_hash=r.code_hash,
+        code_expires_at=r.code_expires_at,
+        code_attempts=r.code_attempts,
+        hold_attempt=r.hold_attempt,
+        created_at=r.created_at,
+        updated_at=r.updated_at,
     )

@@ -6,7 +6,7 @@ schema's one source; ``tests/integration/payments`` checks that the two agree.
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, Integer, MetaData, String, Table, Text
+from sqlalchemy import BigInteger, Column, Integer, MetaData, String, Table
 
 metadata = MetaData()
 
@@ -100,14 +100,17 @@ codes = Table(
     Column("trade_id", ID),
 )
 
-# The platform's outbox (migration 0001); payments only inserts into it.
-outbox = Table(
-    "outbox",
+risk_checks = Table(
+    "payments_risk_checks",
     metadata,
-    Column("id", BigInteger, primary_key=True),
-    Column("topic", String(100)),
-    Column("key", String(100)),
-    Column("payload", Text),
-    Column("occurred_at", BigInteger),
-    Column("published_at", BigInteger),
+    Column("trade_id", ID, primary_key=True),
+    Column("payer_id", PARTY, primary_key=True),
+    Column("decision_id", String(40)),
+    Column("status", String(12)),
+    Column("code_hash", String(64)),
+    Column("code_expires_at", BigInteger),
+    Column("code_attempts", Integer),
+    Column("hold_attempt", Integer),
+    Column("created_at", BigInteger),
+    Column("updated_at", BigInteger),
 )

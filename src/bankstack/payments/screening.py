@@ -1,0 +1,182 @@
+"""Risk screening of a payment, before any money moves.
+
+``screen`` asks the risk engine about one payer paying one trade and acts on the answer:
+
+- **accept**: go ahead.
+- **reject**: ``RiskRejected``; remembered per (trade, payer), so a retry is refused without
+  asking again.
+- **challenge**: a one-time code (6 digits, valid ``challenge_ttl_s``, at most
+  ``challenge_max_attempts`` tries; only its SHA-256 stored) goes to the customer through the
+  ``CodeSender``, and the call answers ``ChallengeRequired``. ``confirm_challenge`` checks
+  the code; the next payment call then goes ahead without asking risk again.
+- **review**: the caller pays into a hold instead of paying the merchant (review.py) and a
+  person decides the case.
+
+A payer resuming the attempt in flight, or a trade already held for review, is not asked again.
+Screening runs before the trade is claimed, with no lock held: the decision takes
+milliseconds, and two racing calls at worst ask twice (both decisions are recorded).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+
+from bankstack.kernel.clock import NS_PER_SECOND
+from bankstack.payments.commands import TradeRef
+from bankstack.payments.domain import Trade, TradeStatus
+from bankstack.payments.errors import (
+    ChallengeCodeInvalid,
+    ChallengeExpired,
+    ChallengeRequired,
+    NoChallenge,
+    RiskRejected,
+)
+from bankstack.payments.ports import Deps
+from bankstack.payments.records import RiskCheck, RiskCheckStatus
+from bankstack.payments.trading import find_trade
+from bankstack.risk import Decision, EventKind, Outcome, RiskEvent
+
+CODE_DIGITS = 6
+
+
+@dataclass(frozen=True, slots=True)
+class PayerContext:
+    """What the request knows about the payer's session (cashier page, app)."""
+
+    device_id: str | None = None
+    ip: str | None = None
+    channel: str = "api"
+
+
+@dataclass(frozen=True, slots=True)
+class Screen:
+    review_decision: str | None = None  # set: pay into a hold for this review decision
+
+
+ACCEPTED = Screen()
+
+
+def risk_event_id(trade_id: int, payer_id: str) -> str:
+    """One risk event per (trade, payer): the id the case and the decision log carry."""
+    return f"trade:{trade_id}:{payer_id}"
+
+
+def screen(deps: Deps, ref: TradeRef, payer_id: str, context: PayerContext) -> Screen:
+    if deps.risk is None:
+        return ACCEPTED
+    with deps.store.read() as uow:
+        trade = find_trade(uow, ref)
+        check = uow.risk_checks.get(trade.id, payer_id)
+    if trade.status is not TradeStatus.WAITING:
+        return ACCEPTED  # a retry of the attempt in flight, or the trade's own errors follow
+    if check is not None and check.status is not RiskCheckStatus.CHALLENGED:
+        return _replay(check, trade)
+    decision = deps.risk.decide(_event(deps, trade, payer_id, context))
+    return _act(deps, trade, payer_id, decision)
+
+
+def _event(deps: Deps, trade: Trade, payer_id: str, context: PayerContext) -> RiskEvent:
+    return RiskEvent(
+        event_id=risk_event_id(trade.id, payer_id),
+        kind=EventKind.PAYMENT,
+        occurred_at=deps.clock.now_ns(),
+        customer_id=payer_id,
+        amount=trade.amount,
+        merchant_id=trade.merchant_id,
+        device_id=context.device_id,
+        ip=context.ip,
+        channel=context.channel,
+    )
+
+
+def _replay(check: RiskCheck, trade: Trade) -> Screen:
+    if check.status is RiskCheckStatus.REJECTED:
+        raise _rejected(check.decision_id, trade, ())
+    return ACCEPTED  # confirmed (or a finished hold: the trade's own state decides)
+
+
+def _act(deps: Deps, trade: Trade, payer_id: str, decision: Decision) -> Screen:
+    outcome = decision.outcome
+    if outcome is Outcome.ACCEPT:
+        return ACCEPTED
+    if outcome is Outcome.REVIEW:
+        return Screen(review_decision=decision.decision_id)
+    now = deps.clock.now_ns()
+    if outcome is Outcome.REJECT:
+        _put(deps, _check(trade, payer_id, decision, RiskCheckStatus.REJECTED, now))
+        raise _rejected(decision.decision_id, trade, decision.codes)
+    code = str(secrets.randbelow(10**CODE_DIGITS)).zfill(CODE_DIGITS)
+    expires = now + deps.config.challenge_ttl_s * NS_PER_SECOND
+    challenged = _check(trade, payer_id, decision, RiskCheckStatus.CHALLENGED, now)
+    _put(
+        deps,
+        challenged.moved(challenged.status, now, code_hash=_hash(code), code_expires_at=expires),
+    )
+    if deps.codes is not None:
+        deps.codes.send(payer_id, code, f"confirm paying {trade.amount} to {trade.merchant_id}")
+    raise ChallengeRequired(
+        "confirm the payment with the one-time code sent to the customer",
+        trade_id=str(trade.id),
+        decision_id=decision.decision_id,
+    )
+
+
+def confirm_challenge(deps: Deps, ref: TradeRef, payer_id: str, code: str) -> None:
+    """Check the payer's one-time code; on success the next payment call goes ahead."""
+    now = deps.clock.now_ns()
+    with deps.store.write() as uow:
+        trade = find_trade(uow, ref)
+        check = uow.risk_checks.get(trade.id, payer_id, lock=True)
+        if check is None or check.status is not RiskCheckStatus.CHALLENGED:
+            if check is not None and check.status is RiskCheckStatus.CONFIRMED:
+                return  # a retry of a confirmation that worked
+            raise NoChallenge("no challenge is waiting for this payer", trade_id=str(trade.id))
+        tries = check.code_attempts + 1
+        spent = tries > deps.config.challenge_max_attempts
+        if spent or check.code_expires_at is None or check.code_expires_at <= now:
+            raise ChallengeExpired("the code expired; pay again to get a new one")
+        if check.code_hash is None or not hmac.compare_digest(check.code_hash, _hash(code)):
+            uow.risk_checks.put(check.moved(check.status, now, code_attempts=tries))
+            uow.commit()
+            raise ChallengeCodeInvalid(
+                "the code is not right",
+                field="code",
+                tries_left=deps.config.challenge_max_attempts - tries,
+            )
+        uow.risk_checks.put(check.moved(RiskCheckStatus.CONFIRMED, now, code_hash=None))
+        uow.commit()
+
+
+def _check(
+    trade: Trade, payer_id: str, decision: Decision, status: RiskCheckStatus, now: int
+) -> RiskCheck:
+    return RiskCheck(
+        trade_id=trade.id,
+        payer_id=payer_id,
+        decision_id=decision.decision_id,
+        status=status,
+        created_at=now,
+        updated_at=now,
+    )
+
+
+def _put(deps: Deps, check: RiskCheck) -> None:
+    with deps.store.write() as uow:
+        uow.risk_checks.put(check)
+        uow.commit()
+
+
+def _hash(code: str) -> str:
+    return hashlib.sha256(code.encode()).hexdigest()
+
+
+def _rejected(decision_id: str, trade: Trade, codes: tuple[str, ...]) -> RiskRejected:
+    return RiskRejected(
+        "the payment was declined by risk screening",
+        trade_id=str(trade.id),
+        decision_id=decision_id,
+        reasons=list(codes),
+    )
