@@ -248,7 +248,8 @@ class TestPage:
             raise RuntimeError("secret internals")
 
         app = FastAPI()
-        app.include_router(cashier_router(shop.runtime.payments, demo_customers=broken, clock=shop.clock)
+        app.include_router(
+            cashier_router(shop.runtime.payments, demo_customers=broken, clock=shop.clock)
         )
         with TestClient(app) as client:
             body = assert_secure_html(client.get(page_path(shop.trade())), 500)
