@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import typer
 
+from bankstack.entrypoints.risk_backtest_cli import backtest
 from bankstack.entrypoints.risk_models_cli import evaluate, train
 from bankstack.entrypoints.risk_rules_cli import rules_app
 
@@ -19,3 +20,4 @@ risk_app = typer.Typer(
 risk_app.add_typer(rules_app, name="rules")
 risk_app.command("train")(train)
 risk_app.command("evaluate")(evaluate)
+risk_app.command("backtest")(backtest)

@@ -113,8 +113,8 @@ class Laundering:
 
     def structuring(self, cast: Cast, rng: random.Random) -> None:
         for structurer in cast.structurers:
-            days = rng.randint(1, 3)
-            first_day = rng.randrange(self._config.days - days)
+            days = rng.randint(1, min(3, self._config.days))  # a short run still structures
+            first_day = rng.randrange(self._config.days - days + 1)
             payees = [new_account(rng) for _ in range(rng.randint(1, 3))]
             for day in range(first_day, first_day + days):
                 office = self._config.start_ns + day * DAY + _DAY_START_LOCAL
