@@ -42,6 +42,11 @@ if settings.get_current_profile_name() == "default":
 
 _PG_FIXTURES = frozenset({"pg_server", "pg_url", "fresh_pg_url"})
 
+# A runtime loads the fraud model from BANKSTACK_MODEL_DIR (default ./var/models, where
+# `bankstack risk train` writes). Tests must not depend on whether a developer trained one:
+# they see no registry, so decisions are taken on rules alone unless a test brings a model.
+os.environ.setdefault("BANKSTACK_MODEL_DIR", "/nonexistent/bankstack-tests/models")
+
 
 def _in_ci() -> bool:
     return os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}

@@ -31,7 +31,7 @@ def _decisions() -> None:
     op.create_table(
         "risk_decisions",
         sa.Column("decision_id", sa.String(40), primary_key=True),
-        sa.Column("event_id", sa.String(64), nullable=False),
+        sa.Column("event_id", sa.String(128), nullable=False),
         sa.Column("kind", sa.String(24), nullable=False),
         sa.Column("customer_id", sa.String(64), nullable=False),
         sa.Column("outcome", sa.String(12), nullable=False),
@@ -140,7 +140,7 @@ def _cases() -> None:
         "risk_case_links",
         sa.Column("case_id", sa.String(40), sa.ForeignKey("risk_cases.case_id"), primary_key=True),
         sa.Column("ref_kind", sa.String(16), primary_key=True),
-        sa.Column("ref_id", sa.String(64), primary_key=True),
+        sa.Column("ref_id", sa.String(128), primary_key=True),
         _ns("linked_at"),
         sa.CheckConstraint(
             "ref_kind IN ('decision', 'alert', 'event', 'trade', 'transfer')",
@@ -163,7 +163,7 @@ def _cases() -> None:
 def _labels() -> None:
     op.create_table(
         "risk_labels",
-        sa.Column("event_id", sa.String(64), primary_key=True),
+        sa.Column("event_id", sa.String(128), primary_key=True),
         sa.Column("label", sa.SmallInteger(), nullable=False),
         sa.Column("source", sa.String(16), nullable=False),
         sa.Column("case_id", sa.String(40), nullable=True),

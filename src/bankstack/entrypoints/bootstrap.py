@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import Engine
 
 from bankstack.entrypoints.partners import Partners, build_partners
+from bankstack.entrypoints.risk_wiring import RiskParts, build_risk
 from bankstack.kernel.clock import Clock, SystemClock
 from bankstack.ledger.adapters.factory import open_ledger_store
 from bankstack.ledger.adapters.journal import batch_events
@@ -20,13 +21,18 @@ from bankstack.ledger.events import BATCH_SEALED
 from bankstack.ledger.ports import LedgerStore
 from bankstack.ledger.writer import GroupCommitWriter
 from bankstack.payments import PaymentsService
+from bankstack.payments.adapters.codes import CodeInbox
 from bankstack.payments.adapters.factory import build_payments
+from bankstack.payments.adapters.risk_events import AmlFeed, ReviewOutcomes
 from bankstack.payments.ports import PaymentsConfig
 from bankstack.platform.database import make_engine
 from bankstack.platform.migrations import upgrade
 from bankstack.platform.outbox import OutboxRelay, Subscriber
 from bankstack.platform.periodic import Periodic
 from bankstack.platform.settings import Settings
+from bankstack.risk.features.memory import InMemoryFeatureSource
+
+PRUNE_FEATURES_EVERY_S = 600.0
 
 
 @dataclass
@@ -41,6 +47,8 @@ class Runtime:
     partners: Partners
     clock: Clock = field(default_factory=SystemClock)
     workers: list[Periodic] = field(default_factory=list)
+    risk: RiskParts | None = None  # None: BANKSTACK_RISK_ENABLED=false
+    codes: CodeInbox | None = None  # where one-time codes go (the demo shows them)
 
     def start_workers(self) -> None:
         for worker in self.workers:
@@ -88,21 +96,45 @@ def build_runtime(
     relay = OutboxRelay(engine, subscribers, expanders={BATCH_SEALED: batch_events}, clock=clock)
     reader = SqlLedgerReader(engine)
     cashier = settings.public_url.rstrip("/") + "/cashier"
+    risk = build_risk(settings, engine, clock) if settings.risk_enabled else None
+    codes = CodeInbox(clock)
     payments = build_payments(
-        engine, writer, reader, clock, PaymentsConfig(cashier_base_url=cashier)
+        engine,
+        writer,
+        reader,
+        clock,
+        PaymentsConfig(cashier_base_url=cashier),
+        risk=risk.service if risk else None,
+        codes=codes,
     )
     interval = settings.worker_interval_ms / 1000
     partners = build_partners(settings, engine, relay, payments, clock)
-    if start_relay:
-        relay.start()
     workers = [
         Periodic("payments-due", payments.process_due, interval),
         Periodic("webhooks", partners.worker.run_once, interval),
         Periodic("alipay-notify", partners.alipay.deliver_due, interval),
     ]
+    if risk is not None:
+        relay.subscribe(ReviewOutcomes(payments))
+        relay.subscribe(AmlFeed(risk.monitor, risk.cases))
+        workers.extend(_risk_workers(risk, clock))
+    if start_relay:
+        relay.start()
     runtime = Runtime(
-        settings, engine, store, writer, reader, relay, payments, partners, clock, workers
-    )
+        settings, engine, store, writer, reader, relay, payments, partners, clock, workers,
+        risk=risk, codes=codes,
+    )  # fmt: skip
     if start_workers:
         runtime.start_workers()
     return runtime
+
+
+def _risk_workers(risk: RiskParts, clock: Clock) -> list[Periodic]:
+    features = risk.features
+    if not isinstance(features, InMemoryFeatureSource):
+        return []  # Redis windows expire by themselves
+    return [
+        Periodic(
+            "risk-features-prune", lambda: features.prune(clock.now_ns()), PRUNE_FEATURES_EVERY_S
+        )
+    ]

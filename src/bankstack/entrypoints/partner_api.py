@@ -18,7 +18,7 @@ from starlette.responses import JSONResponse, Response
 
 from bankstack.entrypoints.bootstrap import Runtime
 from bankstack.gateway.alipay.admin import alipay_admin_router
-from bankstack.gateway.api.admin import admin_router
+from bankstack.gateway.api.admin import admin_router, staff_only
 from bankstack.gateway.api.auth import PartnerAuthMiddleware
 from bankstack.gateway.api.events import events_router
 from bankstack.gateway.api.idempotency import IdempotencyGuard
@@ -30,13 +30,16 @@ from bankstack.payments import (
     AuthCodeExpired,
     AuthCodeInvalid,
     AuthCodeUsed,
+    ChallengeRequired,
     InsufficientFunds,
     MerchantInsufficientFunds,
     PaymentDeclined,
     RefundExceedsPaid,
+    RiskRejected,
 )
 from bankstack.payments.api import cashier_router
 from bankstack.platform.problems import problem_responses
+from bankstack.risk.api.cases import cases_router
 from bankstack_sdk.jwks import to_jwks
 
 _DECLINES = (
@@ -47,6 +50,8 @@ _DECLINES = (
     AuthCodeExpired,
     AuthCodeUsed,
     AuthCodeInvalid,
+    RiskRejected,  # the payer's answer is no; support finds why by the decision id
+    ChallengeRequired,  # not yet: the payer confirms with a one-time code, then pays again
 )
 _READS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -81,8 +86,22 @@ def install_partner_api(
     app.include_router(admin_router(partners.apps, runtime.payments, runtime.settings.admin_token))
     app.include_router(alipay_admin_router(partners.alipay, runtime.settings.admin_token))
     app.include_router(partners.alipay.router)
+    if runtime.risk is not None:
+        staff = staff_only(runtime.settings.admin_token)
+        app.include_router(cases_router(runtime.risk.cases, staff))
+    codes = runtime.codes if demo_customers is not None else None
+
+    def demo_code(customer_id: str) -> str | None:
+        sent = codes.latest(customer_id) if codes is not None else None
+        return sent.code if sent is not None else None
+
     app.include_router(
-        cashier_router(runtime.payments, clock=runtime.clock, demo_customers=demo_customers or list)
+        cashier_router(
+            runtime.payments,
+            clock=runtime.clock,
+            demo_customers=demo_customers or list,
+            demo_codes=demo_code if codes is not None else None,
+        )
     )
     key = partners.platform_key
 

@@ -64,21 +64,34 @@ def risk_event_id(trade_id: int, payer_id: str) -> str:
     return f"trade:{trade_id}:{payer_id}"
 
 
+def trade_payer_of(event_id: str) -> tuple[int, str] | None:
+    """The (trade id, payer) of a risk event id made by ``risk_event_id``; None for others."""
+    kind, _, rest = event_id.partition(":")
+    trade, _, payer = rest.partition(":")
+    if kind != "trade" or not trade.isdigit() or not payer:
+        return None
+    return int(trade), payer
+
+
 def screen(deps: Deps, ref: TradeRef, payer_id: str, context: PayerContext) -> Screen:
     if deps.risk is None:
         return ACCEPTED
     with deps.store.read() as uow:
         trade = find_trade(uow, ref)
         check = uow.risk_checks.get(trade.id, payer_id)
+        wallet = uow.wallets.get(payer_id, trade.currency)
     if trade.status is not TradeStatus.WAITING:
         return ACCEPTED  # a retry of the attempt in flight, or the trade's own errors follow
     if check is not None and check.status is not RiskCheckStatus.CHALLENGED:
         return _replay(check, trade)
-    decision = deps.risk.decide(_event(deps, trade, payer_id, context))
+    opened = wallet.created_at if wallet is not None and wallet.created_at > 0 else None
+    decision = deps.risk.decide(_event(deps, trade, payer_id, context, opened))
     return _act(deps, trade, payer_id, decision)
 
 
-def _event(deps: Deps, trade: Trade, payer_id: str, context: PayerContext) -> RiskEvent:
+def _event(
+    deps: Deps, trade: Trade, payer_id: str, context: PayerContext, opened: int | None
+) -> RiskEvent:
     return RiskEvent(
         event_id=risk_event_id(trade.id, payer_id),
         kind=EventKind.PAYMENT,
@@ -89,6 +102,7 @@ def _event(deps: Deps, trade: Trade, payer_id: str, context: PayerContext) -> Ri
         device_id=context.device_id,
         ip=context.ip,
         channel=context.channel,
+        customer_since=opened,  # account age from the wallet, not from what risk has seen
     )
 
 

@@ -62,6 +62,16 @@ class Settings(BaseSettings):
     # Background work (unpaid trades expiring, escrow deadlines, webhook and notify retries).
     worker_interval_ms: int = Field(default=1000, ge=10)
 
+    # Risk screening of payments (the risk engine decides before money moves). Off only for
+    # tools and benchmarks that measure payments without it.
+    risk_enabled: bool = True
+    # The stored rule set that staff activate (`bankstack risk rules activate`); until one is
+    # active, the packaged default.toml decides.
+    risk_ruleset: str = "default"
+    # The model registry (`bankstack risk train`): its fraud champion scores payments. With no
+    # champion there, decisions are taken on rules alone.
+    model_dir: str = "./var/models"
+
     @field_validator("log_level")
     @classmethod
     def _known_level(cls, value: str) -> str:

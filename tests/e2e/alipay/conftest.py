@@ -1,7 +1,7 @@
 """The Alipay gateway served for real over the real payments service, driven by both SDKs.
 
 - Each test module gets its own runtime (``build_runtime`` on a SQLite file, every migration
-  applied; no relay or worker threads), a CNY merchant, buyers with funded wallets, and the
+  applied; no relay or worker threads; no risk screening), a CNY merchant, buyers with funded wallets, and the
   gateway from ``build_alipay_gateway`` with the app registered in the database. The platform
   key file is seeded with the session's test platform key, so ``keys.platform`` is the key
   the gateway signs with.
@@ -182,8 +182,13 @@ def _app(served_state: dict[str, Served], wiring: AlipayWiring) -> FastAPI:
 @pytest.fixture(scope="module")
 def bank_runtime(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runtime]:
     directory = tmp_path_factory.mktemp("alipay-e2e")
+    # One buyer makes dozens of small payments within a minute here, the pattern the default
+    # rules challenge as card testing: these tests are about the protocol, so risk screening is
+    # off; test_risk_wiring.py covers the gateway's answer to a challenged payment.
     settings = load_settings(
-        database_url=f"sqlite:///{directory / 'bankstack.db'}", public_url=PUBLIC_URL
+        database_url=f"sqlite:///{directory / 'bankstack.db'}",
+        public_url=PUBLIC_URL,
+        risk_enabled=False,
     )
     made = build_runtime(settings, start_relay=False, start_workers=False)
     try:

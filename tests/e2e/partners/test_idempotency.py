@@ -74,15 +74,22 @@ def test_concurrent_duplicates_run_once(bank: Bank) -> None:
 
 
 def test_a_business_decline_is_stored_like_any_executed_answer(bank: Bank) -> None:
-    created = _post(bank, "/v1/trades", _trade(amount=5_000_000), "big-1").json()
-    poor = {"customer_id": f"carol-{bank.merchant_id}"}
+    # Dora holds 1.00; the trade is 3,000.00 (an amount the default risk rules let a new
+    # customer pay without a challenge), so the first attempt is declined for funds.
+    dora = f"dora-{bank.merchant_id}"
+    bank.admin(
+        "/admin/wallets",
+        {"customer_id": dora, "deposit": {"amount": 100, "currency": "CNY"}, "reference": "d-1"},
+    )
+    created = _post(bank, "/v1/trades", _trade(amount=300_000), "big-1").json()
+    poor = {"customer_id": dora}
     refused = _post(bank, f"/v1/trades/{created['id']}/pay", poor, "pay-1")
     assert refused.status_code == 402
     assert refused.json()["code"] == "insufficient_funds"
     bank.admin(
         "/admin/wallets",
         {
-            "customer_id": f"carol-{bank.merchant_id}",
+            "customer_id": dora,
             "deposit": {"amount": 5_000_000, "currency": "CNY"},
             "reference": "topup-1",
         },

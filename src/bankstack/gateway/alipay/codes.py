@@ -183,6 +183,20 @@ BUSINESS_ERRORS: Final[dict[str, tuple[str, str, str]]] = {
     ),
     "not_an_escrow_trade": ("40004", "ACQ.TRADE_STATUS_ERROR", "The trade has no escrow"),
     "ledger_refused": ("20000", "ACQ.SYSTEM_ERROR", "System error; query the trade"),
+    "risk_rejected": (
+        "40004",
+        "ACQ.PAYMENT_REQUEST_HAS_RISK",
+        "The payment was refused by risk control",
+    ),
+    # Answered 10003 (WAIT_BUYER_PAY) by alipay.trade.pay; the row is for any other path.
+    "challenge_required": (
+        "40004",
+        "ACQ.PAYMENT_REQUEST_HAS_RISK",
+        "The buyer must confirm the payment",
+    ),
+    "challenge_code_invalid": ("40004", "ACQ.INVALID_PARAMETER", "Invalid parameter"),
+    "challenge_expired": ("40004", "ACQ.INVALID_PARAMETER", "Invalid parameter"),
+    "no_challenge": ("40004", "ACQ.INVALID_PARAMETER", "Invalid parameter"),
     # Raised by payments, but never by the trade methods the gateway calls.
     "settlement_file_invalid": ("40004", "ACQ.INVALID_PARAMETER", "Invalid parameter"),
     "merchant_conflict": ("40004", "ACQ.INVALID_PARAMETER", "Invalid parameter"),

@@ -107,7 +107,12 @@ class PaymentsTrades:
     def pay_by_code(self, command: PayByCode) -> TradeView:
         _check_auth_code(command.auth_code)
         _, create = self._open(command.order, buyer_id=None)
-        paid = self._service.pay(payments.PayByCode(trade=create, auth_code=command.auth_code))
+        try:
+            paid = self._service.pay(payments.PayByCode(trade=create, auth_code=command.auth_code))
+        except payments.ChallengeRequired as challenge:
+            # Risk wants the buyer to confirm with a one-time code: the protocol's 10003
+            # (WAIT_BUYER_PAY, the buyer confirms on the phone); the merchant polls the query.
+            paid = self._service.query(int(challenge.details["trade_id"]))
         return views.trade_view(paid)
 
     def create(self, command: CreateTrade) -> TradeView:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
+from pydantic import BaseModel, ConfigDict, Field, IPvAnyAddress, StrictInt, StrictStr
 
 from bankstack.gateway.api.idempotency import IdempotencyGuard
 from bankstack.gateway.api.routing import v1_router
@@ -37,6 +37,7 @@ from bankstack.payments import (
     TradeRef,
 )
 from bankstack.payments.records import DeadlineAction, EscrowTerms
+from bankstack.payments.screening import PayerContext
 
 _STRICT = ConfigDict(extra="forbid")
 
@@ -63,10 +64,27 @@ class CreateTradeIn(BaseModel):
     escrow: EscrowIn | None = None
 
 
+_CUSTOMER = r"^[A-Za-z0-9_.-]{1,64}$"
+
+
 class PayIn(BaseModel):
     model_config = _STRICT
     auth_code: Annotated[StrictStr, Field(pattern=r"^[0-9]{1,32}$")] | None = None
-    customer_id: Annotated[StrictStr, Field(pattern=r"^[A-Za-z0-9_.-]{1,64}$")] | None = None
+    customer_id: Annotated[StrictStr, Field(pattern=_CUSTOMER)] | None = None
+    device_id: (
+        Annotated[
+            StrictStr,
+            Field(pattern=r"^[A-Za-z0-9_.:-]{1,64}$", description="the payer's device, for risk"),
+        ]
+        | None
+    ) = None
+    ip: IPvAnyAddress | None = Field(default=None, description="the payer's IP, for risk")
+
+
+class ChallengeCodeIn(BaseModel):
+    model_config = _STRICT
+    customer_id: Annotated[StrictStr, Field(pattern=_CUSTOMER)]
+    code: Annotated[StrictStr, Field(pattern=r"^[0-9]{6}$")]
 
 
 class RefundIn(BaseModel):
@@ -168,12 +186,30 @@ def trades_router(
         if body.customer_id is not None:
             if caller.livemode:
                 raise TestModeOnly("paying as a customer is a test-mode simulation")
-            return view(payments.pay_with_wallet(ref, caller.party(body.customer_id)), caller)
+            context = PayerContext(
+                device_id=body.device_id,
+                ip=None if body.ip is None else str(body.ip),
+                channel="app",
+            )
+            paid = payments.pay_with_wallet(ref, caller.party(body.customer_id), context)
+            return view(paid, caller)
         if body.auth_code is None:
             raise _missing("auth_code", "send the customer's auth_code")
         current = payments.query(ref)
         command = _same_trade(current, body.auth_code)
         return view(payments.pay(command), caller)
+
+    @router.post("/trades/{trade}/confirm", summary="Confirm a challenged payment (test mode)")
+    def confirm_trade(
+        trade: str, body: ChallengeCodeIn, caller: Annotated[_Caller, Depends()]
+    ) -> dict[str, Any]:
+        """The one-time code risk screening sent to the payer (``payments.challenge_required``);
+        then pay again. Live payers confirm in the bank's own app or cashier page."""
+        if caller.livemode:
+            raise TestModeOnly("confirming as a customer is a test-mode simulation")
+        ref = caller.ref(trade)
+        payments.confirm_challenge(ref, caller.party(body.customer_id), body.code)
+        return view(payments.query(ref), caller)
 
     @router.post("/trades/{trade}/close", summary="Close an unpaid trade")
     @idempotency

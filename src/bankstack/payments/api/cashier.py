@@ -5,6 +5,12 @@
     POST /cashier/{trade_id}/pay   form field ``customer_id``: pay from that customer's wallet,
                                    then 303 back to the page (POST-redirect-GET, so a refresh
                                    never posts again; paying is idempotent in the service too)
+    POST /cashier/{trade_id}/confirm  fields ``customer_id`` and ``code``: when risk screening
+                                   challenged the payment, the one-time code sent to the
+                                   customer; a right code pays, then 303 back to the page
+
+A challenged payment answers the page with the code form instead of a redirect. With
+``demo_codes`` (the demo) the form also shows the code the customer's phone received.
 
 ``trade_id`` is the decimal id exactly as ``PaymentsService.cashier_url`` writes it (no sign,
 no leading zeros, at most 2**128-1); anything else is the same 404 page as an unknown trade.
@@ -33,14 +39,25 @@ from bankstack.kernel.clock import Clock, SystemClock
 from bankstack.kernel.errors import BankstackError
 from bankstack.kernel.ids import U128_MAX
 from bankstack.payments.api import notices
-from bankstack.payments.api.page import PayForm, render_message_page, render_trade_page
+from bankstack.payments.api.page import (
+    ConfirmForm,
+    PayForm,
+    render_message_page,
+    render_trade_page,
+)
 from bankstack.payments.api.view import Notice, trade_view
-from bankstack.payments.errors import MerchantNotFound, TradeNotFound
+from bankstack.payments.errors import (
+    ChallengeCodeInvalid,
+    ChallengeRequired,
+    MerchantNotFound,
+    TradeNotFound,
+)
 from bankstack.payments.qr import qr_svg
 from bankstack.payments.service import PaymentsService
 from bankstack.platform.logging import get_logger
 
 DemoCustomers = Callable[[], list[tuple[str, str]]]
+DemoCodes = Callable[[str], str | None]  # customer id -> the newest code sent to them
 
 SECURITY_HEADERS: Final[dict[str, str]] = {
     "Content-Security-Policy": (
@@ -75,6 +92,11 @@ class FormUnreadable(Exception):
 
 async def read_customer_id(request: Request) -> str:
     """The ``customer_id`` of an urlencoded form body ("" when absent or repeated)."""
+    return (await read_form(request)).get("customer_id", "")
+
+
+async def read_form(request: Request) -> dict[str, str]:
+    """The fields of an urlencoded form body, stripped; a repeated field is left out."""
     media_type = request.headers.get("content-type", "").partition(";")[0].strip().lower()
     if media_type != FORM_TYPE:
         raise FormUnreadable(HTTPStatus.UNSUPPORTED_MEDIA_TYPE)
@@ -89,8 +111,7 @@ async def read_customer_id(request: Request) -> str:
         )
     except ValueError as error:  # UnicodeDecodeError is a ValueError too
         raise FormUnreadable(HTTPStatus.UNPROCESSABLE_ENTITY) from error
-    values = fields.get("customer_id", [])
-    return values[0].strip() if len(values) == 1 else ""
+    return {name: values[0].strip() for name, values in fields.items() if len(values) == 1}
 
 
 def _html(body: str, status: int = HTTPStatus.OK) -> HTMLResponse:
@@ -105,6 +126,7 @@ def _missing() -> HTMLResponse:
 class Paths:
     page: str
     pay: str
+    confirm: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +136,7 @@ class Cashier:
     payments: PaymentsService
     demo_customers: DemoCustomers | None
     clock: Clock
+    demo_codes: DemoCodes | None = None
 
     def page(
         self,
@@ -123,6 +146,7 @@ class Cashier:
         status: int = HTTPStatus.OK,
         notice: Notice | None = None,
         selected: str = "",
+        confirming: bool = False,
     ) -> HTMLResponse:
         try:
             trade = self.payments.query(trade_id)
@@ -136,8 +160,11 @@ class Cashier:
         view = trade_view(
             trade, merchant_name=merchant_name, cashier_url=url, now_ns=self.clock.now_ns()
         )
-        form = None
-        if view.payable:
+        form: PayForm | ConfirmForm | None = None
+        if view.payable and confirming:
+            code = self.demo_codes(selected) if self.demo_codes is not None else None
+            form = ConfirmForm(paths.confirm, selected, code)
+        elif view.payable:
             customers = self.demo_customers() if self.demo_customers is not None else None
             form = PayForm(paths.pay, customers, selected)
         qr = qr_svg(url) if view.shows_qr else None
@@ -145,6 +172,12 @@ class Cashier:
         return _html(body, status)
 
     def pay(self, trade_id: int, customer_id: str, paths: Paths) -> Response:
+        return self._paying(trade_id, customer_id, paths, code=None)
+
+    def confirm(self, trade_id: int, form: dict[str, str], paths: Paths) -> Response:
+        return self._paying(trade_id, form.get("customer_id", ""), paths, code=form.get("code", ""))
+
+    def _paying(self, trade_id: int, customer_id: str, paths: Paths, code: str | None) -> Response:
         if self.demo_customers is not None and customer_id not in {
             known for known, _ in self.demo_customers()
         }:
@@ -152,9 +185,21 @@ class Cashier:
                 trade_id, paths, HTTPStatus.UNPROCESSABLE_ENTITY, notices.NOT_A_DEMO_CUSTOMER
             )
         try:
+            if code is not None:
+                self.payments.confirm_challenge(trade_id, customer_id, code)
             self.payments.pay_with_wallet(trade_id, customer_id)
         except TradeNotFound:
             return _missing()
+        except ChallengeRequired:
+            return self.page(
+                trade_id, paths, notice=notices.CODE_SENT, selected=customer_id, confirming=True
+            )
+        except ChallengeCodeInvalid as error:
+            status, notice = notices.refusal(error)
+            return self.page(
+                trade_id, paths, status=status, notice=notice, selected=customer_id,
+                confirming=True,
+            )  # fmt: skip
         except BankstackError as error:
             status, notice = notices.refusal(error)
             if status is HTTPStatus.INTERNAL_SERVER_ERROR:  # a bug or a misconfiguration
@@ -173,17 +218,20 @@ def cashier_router(
     *,
     demo_customers: DemoCustomers | None = None,
     clock: Clock | None = None,
+    demo_codes: DemoCodes | None = None,
 ) -> APIRouter:
     """The cashier routes over ``payments``; ``demo_customers()`` lists (customer_id, label)
     to pay as (else the form asks for a customer id); ``clock`` (default: system time) must
-    be the payments service's clock, since it decides what has expired."""
-    cashier = Cashier(payments, demo_customers, clock or SystemClock())
+    be the payments service's clock, since it decides what has expired; ``demo_codes``
+    shows the one-time code a challenged demo customer received."""
+    cashier = Cashier(payments, demo_customers, clock or SystemClock(), demo_codes)
     router = APIRouter(tags=["cashier"], include_in_schema=False)
 
     def paths_of(request: Request, trade_id: str) -> Paths:
         return Paths(
             page=request.url_for("cashier_page", trade_id=trade_id).path,
             pay=request.url_for("cashier_pay", trade_id=trade_id).path,
+            confirm=request.url_for("cashier_confirm", trade_id=trade_id).path,
         )
 
     @router.get("/cashier/{trade_id}", name="cashier_page", response_class=HTMLResponse)
@@ -206,6 +254,21 @@ def cashier_router(
                 cashier.refused, parsed, paths, error.status, notices.UNREADABLE_FORM
             )
         return await _guarded(cashier.pay, parsed, customer_id, paths)
+
+    @router.post("/cashier/{trade_id}/confirm", name="cashier_confirm",
+                 response_class=HTMLResponse)  # fmt: skip
+    async def cashier_confirm(request: Request, trade_id: str) -> Response:
+        parsed = parse_trade_id(trade_id)
+        if parsed is None:
+            return _missing()
+        paths = paths_of(request, trade_id)
+        try:
+            form = await read_form(request)
+        except FormUnreadable as error:
+            return await _guarded(
+                cashier.refused, parsed, paths, error.status, notices.UNREADABLE_FORM
+            )
+        return await _guarded(cashier.confirm, parsed, form, paths)
 
     return router
 

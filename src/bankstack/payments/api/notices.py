@@ -58,7 +58,33 @@ _WORDS: Final[dict[str, tuple[str, str]]] = {
         f"Only the customer it was made for can pay it. {_NOTHING_CHARGED}",
     ),
     "payment_declined": ("Payment declined", f"The payment was declined. {_NOTHING_CHARGED}"),
+    "risk_rejected": (
+        "Payment declined",
+        (
+            f"For your safety this payment was declined. {_NOTHING_CHARGED} "
+            "If you made it, contact the bank's support."
+        ),
+    ),
+    "challenge_code_invalid": (
+        "That code is not right",
+        f"Check the 6-digit code and type it again. {_NOTHING_CHARGED}",
+    ),
+    "challenge_expired": (
+        "The code expired",
+        f"The code is no longer valid. Pay again to get a new one. {_NOTHING_CHARGED}",
+    ),
+    "no_challenge": (
+        "Nothing to confirm",
+        "No payment of this order is waiting for a code. Pay first.",
+    ),
 }
+
+CODE_SENT: Final = Notice(
+    "info",
+    "Confirm it is you",
+    "We sent a 6-digit code to the customer's phone. Type it below to finish paying. "
+    "Nothing is charged until then.",
+)
 
 NOT_A_DEMO_CUSTOMER: Final = Notice(
     "error", "Choose a demo customer", f"Pay as one of the listed customers. {_NOTHING_CHARGED}"

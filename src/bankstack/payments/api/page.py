@@ -40,11 +40,21 @@ class PayForm:
     selected: str = ""
 
 
+@dataclass(frozen=True, slots=True)
+class ConfirmForm:
+    """The one-time code form of a challenged payment; ``demo_code``: the demo shows the code
+    the customer's phone received (there is no phone)."""
+
+    action: str
+    customer_id: str
+    demo_code: str | None = None
+
+
 def render_trade_page(
     view: TradeView,
     *,
     page_path: str,
-    form: PayForm | None,
+    form: PayForm | ConfirmForm | None,
     notice: Notice | None,
     qr_svg: str | None,
 ) -> str:
@@ -97,7 +107,9 @@ def _status(view: TradeView, page_path: str) -> str:
     return "".join(lines)
 
 
-def _form(view: TradeView, form: PayForm) -> str:
+def _form(view: TradeView, form: PayForm | ConfirmForm) -> str:
+    if isinstance(form, ConfirmForm):
+        return _confirm_form(view, form)
     if form.customers is not None and not form.customers:
         return (
             '<p class="hint">No demo customers are set up, so this order cannot be paid here.</p>'
@@ -126,6 +138,25 @@ def _form(view: TradeView, form: PayForm) -> str:
         f"{field}"
         f'<button type="submit">Pay {_e(view.amount)}</button>'
         '<p class="hint">Demo: the amount is paid from the chosen customer\'s wallet.</p>'
+        "</form>"
+    )
+
+
+def _confirm_form(view: TradeView, form: ConfirmForm) -> str:
+    phone = (
+        f'<p class="hint">Demo phone of {_e(form.customer_id)}: your code is'
+        f" <strong>{_e(form.demo_code)}</strong></p>"
+        if form.demo_code
+        else ""
+    )
+    return (
+        f'<form method="post" action="{_e(form.action)}">'
+        f'<input type="hidden" name="customer_id" value="{_e(form.customer_id)}">'
+        '<label for="code">One-time code</label>'
+        '<input id="code" name="code" type="text" required inputmode="numeric"'
+        ' pattern="[0-9]{6}" maxlength="6" autocomplete="one-time-code">'
+        f'<button type="submit">Confirm and pay {_e(view.amount)}</button>'
+        f"{phone}"
         "</form>"
     )
 

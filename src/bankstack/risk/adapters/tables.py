@@ -27,7 +27,7 @@ decisions = Table(
     "risk_decisions",
     metadata,
     Column("decision_id", ID, primary_key=True),
-    Column("event_id", String(64)),
+    Column("event_id", String(128)),
     Column("kind", String(24)),
     Column("customer_id", PARTY),
     Column("outcome", String(12)),
@@ -109,7 +109,7 @@ case_links = Table(
     metadata,
     Column("case_id", ID, primary_key=True),
     Column("ref_kind", String(16), primary_key=True),
-    Column("ref_id", String(64), primary_key=True),
+    Column("ref_id", String(128), primary_key=True),
     Column("linked_at", BigInteger),
 )
 
@@ -128,7 +128,7 @@ case_history = Table(
 labels = Table(
     "risk_labels",
     metadata,
-    Column("event_id", String(64), primary_key=True),
+    Column("event_id", String(128), primary_key=True),
     Column("label", SmallInteger),
     Column("source", String(16)),
     Column("case_id", ID),

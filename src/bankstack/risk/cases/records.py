@@ -17,7 +17,7 @@ from typing import Final
 
 from bankstack.risk.domain.alert import Alert
 
-REF_ID_MAX: Final = 64  # risk_case_links.ref_id
+REF_ID_MAX: Final = 128  # risk_case_links.ref_id: a payment event id is up to 110
 
 
 class CaseStatus(StrEnum):

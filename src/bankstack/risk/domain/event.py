@@ -20,6 +20,7 @@ from types import MappingProxyType
 from bankstack.kernel.money import Money
 
 AttributeValue = str | int | bool
+EVENT_ID_MAX = 128  # risk_decisions.event_id; a payment's "trade:<id>:<payer>" is up to 110
 
 
 class EventKind(StrEnum):
@@ -54,8 +55,8 @@ class RiskEvent:
     attributes: Mapping[str, AttributeValue] = field(default_factory=lambda: _EMPTY)
 
     def __post_init__(self) -> None:
-        if not self.event_id:
-            raise ValueError("a risk event needs an event_id")
+        if not self.event_id or len(self.event_id) > EVENT_ID_MAX:
+            raise ValueError(f"a risk event needs an event_id of 1-{EVENT_ID_MAX} characters")
         if self.kind.moves_money and self.amount is None:
             raise ValueError(f"a {self.kind} event needs an amount")
         for name, value in self.attributes.items():
