@@ -3,8 +3,8 @@
 - Each test module gets its own runtime (``build_runtime`` on a SQLite file, every migration
   applied; no relay or worker threads; no risk screening), a CNY merchant, buyers with
   funded wallets, and the gateway from ``build_alipay_gateway`` with the app registered in
-  the database. The platform key file is seeded with the session's test platform key, so ``keys.platform`` is the key
-  the gateway signs with.
+  the database. The platform key file is seeded with the session's test platform key, so
+  ``keys.platform`` is the key the gateway signs with.
 - uvicorn serves ``/gateway.do`` and a ``/notify`` receiver that records each form and
   answers from ``served.receiver_answers`` (then ``success``). ``served.relay()`` hands the
   committed outbox to the gateway's subscriber, as the runtime's relay would.
