@@ -11,6 +11,7 @@ never a body) and counted in the metrics.
 
 from __future__ import annotations
 
+import gc
 from contextlib import asynccontextmanager
 from importlib.metadata import PackageNotFoundError, version
 from time import perf_counter
@@ -84,6 +85,11 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        # What exists at start-up (the runtime, the rule sets, the fraud model: millions of
+        # objects) lives as long as the process: move it out of the collector's generations,
+        # so a full collection no longer walks it (bench/risk measured 0.4 s pauses otherwise).
+        gc.collect()
+        gc.freeze()
         try:
             yield
         finally:

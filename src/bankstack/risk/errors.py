@@ -46,3 +46,10 @@ class DecisionNotFound(NotFound):
 
 class EventInvalid(ValidationFailed):
     code = "risk.event_invalid"
+
+
+class FeaturesUnavailable(Unavailable):
+    """The feature store (Redis) did not answer: no decision can be taken, so the action is
+    refused as retryable (fail closed: money never moves unscreened)."""
+
+    code = "risk.features_unavailable"

@@ -15,8 +15,9 @@ import pytest
 import redis
 
 from bankstack.kernel.money import Money
-from bankstack.risk.adapters.redis_features import FeaturesUnavailable, RedisFeatureSource
+from bankstack.risk.adapters.redis_features import RedisFeatureSource
 from bankstack.risk.domain.event import EventKind, RiskEvent
+from bankstack.risk.errors import FeaturesUnavailable
 from bankstack.risk.features.memory import InMemoryFeatureSource
 from bankstack.risk.features.windows import SPECS
 from tests.unit.risk.features.streams import T0, random_stream

@@ -17,8 +17,8 @@ one bucket after their window once nobody writes to them (wall-clock time: the c
 themselves follow event time, so a replay faster than real time loses nothing). Links and
 profiles are the long-term memory and do not expire.
 
-A Redis failure raises ``FeaturesUnavailable`` (retryable); whether the engine then decides
-without history or refuses is its choice.
+A Redis failure raises ``FeaturesUnavailable`` (retryable): the engine cannot decide, so the
+action is refused and may be retried (fail closed: money never moves unscreened).
 """
 
 from __future__ import annotations
@@ -29,10 +29,10 @@ from typing import TYPE_CHECKING, Any, Final
 from redis import Redis
 from redis.exceptions import RedisError
 
-from bankstack.kernel.errors import Unavailable
 from bankstack.risk.adapters.redis_features_lua import COMPUTE_LUA, RECORD_LUA
 from bankstack.risk.domain.decision import FeatureValue
 from bankstack.risk.domain.event import RiskEvent
+from bankstack.risk.errors import FeaturesUnavailable
 from bankstack.risk.features.links import LinkFacts
 from bankstack.risk.features.profile import ProfileFacts
 from bankstack.risk.features.vector import DEFAULT_THRESHOLDS, History, amount_of, assemble
@@ -49,10 +49,6 @@ _VELOCITY: Final = 3 * len(SPECS) * len(_ENTITIES)
 _COUNTS: Final = tuple(str(spec.buckets) for spec in SPECS)
 # A window's keys outlive their last write by the window plus one bucket.
 _TTLS: Final = tuple(str((spec.span_ns + spec.width_ns) // _MS) for spec in SPECS)
-
-
-class FeaturesUnavailable(Unavailable):
-    code = "risk.features_unavailable"
 
 
 def _stamp(time_ns: int) -> str:
