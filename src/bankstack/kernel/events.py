@@ -9,7 +9,7 @@ stable ``event_id``: delivery is at least once, and consumers deduplicate by tha
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import NamedTuple, Protocol
 
 
 class OutboxRecord(NamedTuple):
@@ -17,6 +17,12 @@ class OutboxRecord(NamedTuple):
     key: str
     payload: str  # JSON text
     occurred_at: int  # ns since the epoch
+
+
+class Outbox(Protocol):
+    """Where a unit of work puts the records its transaction commits with them."""
+
+    def add(self, record: OutboxRecord) -> None: ...
 
 
 class Event(NamedTuple):

@@ -19,7 +19,7 @@ from types import TracebackType
 from typing import Protocol, Self
 
 from bankstack.kernel.clock import Clock
-from bankstack.kernel.events import OutboxRecord
+from bankstack.kernel.events import Outbox
 from bankstack.ledger import Account, AccountResult, Transfer, TransferResult
 from bankstack.payments.domain import Trade
 from bankstack.payments.fees import Split
@@ -113,10 +113,6 @@ class CodeSender(Protocol):
     """Delivers a one-time code to the customer (SMS, app push; a log in development)."""
 
     def send(self, customer_id: str, code: str, purpose: str) -> None: ...
-
-
-class Outbox(Protocol):
-    def add(self, record: OutboxRecord) -> None: ...
 
 
 class PaymentsUnitOfWork(Protocol):

@@ -5,10 +5,8 @@ Skipped when no Redis answers, except under CI=true, where that is a failure.
 
 from __future__ import annotations
 
-import os
 import random
 import threading
-import uuid
 
 import pytest
 import redis
@@ -22,31 +20,21 @@ from bankstack.gateway.adapters.ratelimit import (
 from bankstack.gateway.domain.ratelimit import Bucket, Policy
 from bankstack.gateway.errors import NonceStoreUnavailable, RateLimiterUnavailable
 from bankstack.kernel.clock import ManualClock
-
-REDIS_URL = os.environ.get("BANKSTACK_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+from tests._redis import REDIS_URL, connect, drop_prefix, fresh_prefix
 
 
 @pytest.fixture(scope="module")
 def client():
-    made = redis.Redis.from_url(REDIS_URL, socket_timeout=2, socket_connect_timeout=2)
-    try:
-        made.ping()
-    except redis.RedisError as error:
-        reason = f"no Redis at {REDIS_URL} for the gateway tests: {error}"
-        if os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}:
-            pytest.fail(reason, pytrace=False)
-        pytest.skip(reason)
+    made = connect("the gateway tests")
     yield made
     made.close()
 
 
 @pytest.fixture
 def prefix(client):
-    made = f"bankstack:test:{uuid.uuid4().hex}:"
+    made = fresh_prefix()
     yield made
-    keys = list(client.scan_iter(match=made + "*"))
-    if keys:
-        client.delete(*keys)
+    drop_prefix(client, made)
 
 
 @pytest.fixture

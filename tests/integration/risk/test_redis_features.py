@@ -5,7 +5,6 @@ Skipped when no Redis answers, except under CI=true, where that is a failure.
 
 from __future__ import annotations
 
-import os
 import random
 import threading
 import uuid
@@ -20,9 +19,8 @@ from bankstack.risk.domain.event import EventKind, RiskEvent
 from bankstack.risk.errors import FeaturesUnavailable
 from bankstack.risk.features.memory import InMemoryFeatureSource
 from bankstack.risk.features.windows import SPECS
+from tests._redis import REDIS_URL, connect, drop_prefix, fresh_prefix
 from tests.unit.risk.features.streams import T0, random_stream
-
-REDIS_URL = os.environ.get("BANKSTACK_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 
 class CountingConnection(redis.Connection):
@@ -37,25 +35,16 @@ class CountingConnection(redis.Connection):
 
 @pytest.fixture(scope="module")
 def client():
-    made = redis.Redis.from_url(REDIS_URL, socket_timeout=5, socket_connect_timeout=2)
-    try:
-        made.ping()
-    except redis.RedisError as error:
-        reason = f"no Redis at {REDIS_URL} for the risk feature tests: {error}"
-        if os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}:
-            pytest.fail(reason, pytrace=False)
-        pytest.skip(reason)
+    made = connect("the risk feature tests", timeout_s=5)
     yield made
     made.close()
 
 
 @pytest.fixture
 def prefix(client):
-    made = f"bankstack:test:{uuid.uuid4().hex}:"
+    made = fresh_prefix()
     yield made
-    keys = list(client.scan_iter(match=made + "*", count=1_000))
-    for start in range(0, len(keys), 500):
-        client.delete(*keys[start : start + 500])
+    drop_prefix(client, made)
 
 
 def snapshot(client, prefix) -> dict[bytes, Any]:

@@ -20,7 +20,7 @@ from collections.abc import Collection, Iterable, Sequence
 from types import TracebackType
 from typing import Protocol, Self
 
-from bankstack.kernel.events import OutboxRecord
+from bankstack.kernel.events import Outbox
 from bankstack.risk.cases.case import Case
 from bankstack.risk.cases.labels import Label
 from bankstack.risk.cases.queue import QueuePosition
@@ -86,10 +86,6 @@ class LabelRepository(Protocol):
     def all(self) -> dict[str, int]:
         """Every label, event id -> 0 or 1, whatever its source."""
         ...
-
-
-class Outbox(Protocol):
-    def add(self, record: OutboxRecord) -> None: ...
 
 
 class CaseUnitOfWork(Protocol):
