@@ -148,12 +148,23 @@ run_tests() {
   return "$status"
 }
 
+# The demo's risk engine scores payments with the registry's fraud champion: train the models
+# once (about half a minute, from data that ships in packages) when there is none yet.
+ensure_models() {
+  local registry="${BANKSTACK_MODEL_DIR:-./var/models}"
+  if [[ ! -f $registry/champions.json ]]; then
+    say "training the risk models into $registry (first run only)"
+    "$VENV/bin/bankstack" risk train --registry "$registry"
+  fi
+}
+
 main() {
   local command="${1:-}"
   case "$command" in
     demo)
       shift
       ensure_env
+      ensure_models
       exec "$VENV/bin/bankstack" demo "$@"
       ;;
     test)
