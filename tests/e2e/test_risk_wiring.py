@@ -3,9 +3,13 @@ with the real engine (features, a rule set staff activated, decisions recorded),
 go to the staff queue, their outcome releases or returns the held money through the outbox,
 challenges are confirmed on the cashier page, and paid trades feed the AML detectors.
 
+Customer transfers (``/admin/transfers``) go through the same engine and the same cases: a
+held transfer is released or returned when its case is resolved and the relay delivers it.
+
 The rule set here is the test's own, activated in the database as staff would: it reacts to
-marker amounts only (42.42 review, 43.43 challenge, 44.44 reject), so the cases cannot be
-confused with what the default rules think of the test's traffic.
+marker amounts only (42.42 review, 43.43 challenge, 44.44 reject for payments; 52.52, 53.53
+and 54.54 for transfers), so the cases cannot be confused with what the default rules think of
+the test's traffic.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ import warnings
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -34,10 +38,13 @@ from bankstack.payments import (
     FundWallet,
     RegisterMerchant,
     RiskRejected,
+    SendMoney,
     Trade,
     TradeStatus,
+    TransferStatus,
 )
 from bankstack.payments.api import cashier_router
+from bankstack.payments.p2p import risk_event_id as transfer_risk_event_id
 from bankstack.payments.screening import risk_event_id
 from bankstack.platform.settings import load_settings
 from bankstack.risk import Outcome
@@ -53,7 +60,9 @@ if TYPE_CHECKING:
 
 START = datetime_to_ns(datetime(2026, 11, 22, 9, 0, tzinfo=UTC))
 TOKEN = "staff-token-for-tests"  # noqa: S105 - a test credential
+STAFF = {"Authorization": f"Bearer {TOKEN}"}
 REVIEW, CHALLENGE, REJECT = 4242, 4343, 4444
+T_REVIEW, T_CHALLENGE, T_REJECT = 5252, 5353, 5454
 NEAR_THRESHOLD = 4_600_000  # 46,000.00 CNY: within 90% of the 50,000.00 reporting threshold
 
 RULES = """
@@ -86,6 +95,27 @@ kinds = ["payment"]
 when = "amount == 4444"
 points = 900
 reason = "The reject marker amount."
+
+[[rules]]
+id = "R_TEST_TRANSFER_REVIEW"
+kinds = ["transfer"]
+when = "amount == 5252"
+points = 600
+reason = "The transfer review marker amount."
+
+[[rules]]
+id = "R_TEST_TRANSFER_CHALLENGE"
+kinds = ["transfer"]
+when = "amount == 5353"
+points = 300
+reason = "The transfer challenge marker amount."
+
+[[rules]]
+id = "R_TEST_TRANSFER_REJECT"
+kinds = ["transfer"]
+when = "amount == 5454"
+points = 900
+reason = "The transfer reject marker amount."
 """
 
 
@@ -143,8 +173,10 @@ class Bank:
         return client
 
     def case_of(self, trade: Trade) -> str:
+        return self.case_for(risk_event_id(trade.id, self.alice))
+
+    def case_for(self, event: str) -> str:
         queue = self.risk.cases.queue(limit=100).cases
-        event = risk_event_id(trade.id, self.alice)
         for case in queue:
             refs = self.risk.cases.get(case.case_id).links
             if any(link.ref.ref_id == event for link in refs):
@@ -309,3 +341,101 @@ class TestAlipay:
         answer = alipay.trades.pay_by_code(command)
         assert answer.status is Alipay.WAIT_BUYER_PAY  # the protocol's 10003
         assert bank.wallet() == (20_000_000, 20_000_000)
+
+
+class TestTransfers:
+    """Customer transfers screened by the real engine, through ``/admin/transfers``."""
+
+    @staticmethod
+    def send(client: TestClient, bank: Bank, amount: int, reference: str) -> dict[str, Any]:
+        bob = bank.alice.replace("alice-", "bob-")
+        bank.runtime.payments.open_wallet(bob, "CNY")
+        answer = client.post(
+            "/admin/transfers",
+            json={"sender": bank.alice, "recipient": bob, "reference": reference, "mode": "live",
+                  "amount": {"amount": amount, "currency": "CNY"}, "device_id": "dev-1"},
+            headers=STAFF,
+        )  # fmt: skip
+        body: dict[str, Any] = answer.json()
+        body["http_status"] = answer.status_code
+        return body
+
+    @staticmethod
+    def bob(bank: Bank) -> int:
+        wallet = bank.runtime.payments.wallet_balance(bank.alice.replace("alice-", "bob-"), "CNY")
+        return wallet.posted.minor
+
+    def test_a_held_transfer_is_released_by_resolving_its_case(self, bank: Bank):
+        with TestClient(create_app(bank.runtime)) as client:
+            held = self.send(client, bank, T_REVIEW, "t-review")
+            assert (held["http_status"], held["status"]) == (202, "held_for_review")
+            assert bank.wallet() == (20_000_000, 20_000_000 - T_REVIEW)  # reserved, not moved
+            assert self.bob(bank) == 0
+            transfer_id = int(held["id"].removeprefix("tfr_"), 16)
+            case_id = bank.case_for(transfer_risk_event_id(transfer_id))
+            answer = client.post(
+                f"/risk/cases/{case_id}/resolve",
+                json={"confirmed": False, "note": "known payee", "staff_id": "staff-1"},
+                headers=STAFF,
+            )
+            assert answer.status_code == 200, answer.text
+            relay_all(bank)
+            done = client.get(f"/admin/transfers/{held['id']}", headers=STAFF).json()
+        assert done["status"] == "completed"
+        assert bank.wallet() == (20_000_000 - T_REVIEW, 20_000_000 - T_REVIEW)
+        assert self.bob(bank) == T_REVIEW
+
+    def test_confirmed_fraud_returns_a_held_transfer(self, bank: Bank):
+        with TestClient(create_app(bank.runtime)) as client:
+            held = self.send(client, bank, T_REVIEW, "t-fraud")
+        transfer_id = int(held["id"].removeprefix("tfr_"), 16)
+        case_id = bank.case_for(transfer_risk_event_id(transfer_id))
+        bank.risk.cases.resolve(case_id, confirmed=True, actor="staff-1", note="mule account")
+        relay_all(bank)
+        returned = bank.runtime.payments.get_transfer(transfer_id)
+        assert returned.status is TransferStatus.RETURNED
+        assert bank.wallet() == (20_000_000, 20_000_000)
+        assert self.bob(bank) == 0
+
+    def test_challenge_reject_and_conflict_over_http(self, bank: Bank):
+        with TestClient(create_app(bank.runtime)) as client:
+            asked = self.send(client, bank, T_CHALLENGE, "t-challenge")
+            assert (asked["http_status"], asked["status"]) == (202, "pending_challenge")
+            codes = bank.runtime.codes
+            assert codes is not None
+            sent = codes.latest(bank.alice)
+            assert sent is not None
+            confirm = f"/admin/transfers/{asked['id']}/confirm"
+            wrong = "000000" if sent.code != "000000" else "111111"
+            refused = client.post(confirm, json={"code": wrong}, headers=STAFF)
+            assert refused.status_code == 400
+            assert refused.json()["code"] == "challenge_code_invalid"
+            done = client.post(confirm, json={"code": sent.code}, headers=STAFF)
+            assert (done.status_code, done.json()["status"]) == (200, "completed")
+
+            rejected = self.send(client, bank, T_REJECT, "t-reject")
+            assert (rejected["http_status"], rejected["code"]) == (402, "risk_rejected")
+            again = self.send(client, bank, T_CHALLENGE + 1, "t-challenge")
+            assert (again["http_status"], again["code"]) == (409, "transfer_reference_conflict")
+        assert bank.wallet() == (20_000_000 - T_CHALLENGE,) * 2
+        assert self.bob(bank) == T_CHALLENGE
+
+    def test_completed_transfers_feed_the_fan_in_detector(self, bank: Bank):
+        payments, mule = bank.runtime.payments, bank.alice.replace("alice-", "mule-")
+        payments.open_wallet(mule, "CNY")
+        for n in range(10):
+            sender = bank.alice.replace("alice-", f"s{n}-")
+            payments.open_wallet(sender, "CNY")
+            payments.fund_wallet(
+                FundWallet(customer_id=sender, amount=Money(90_000, "CNY"), reference=f"f{n}")
+            )
+            cmd = SendMoney(
+                sender=sender, recipient=mule, amount=Money(80_000, "CNY"), reference="to-mule"
+            )
+            assert payments.send_money(cmd).status is TransferStatus.COMPLETED
+            bank.clock.advance(60)
+        relay_all(bank)
+
+        alerts = bank.risk.cases.alerts(mule).alerts
+        assert [s.alert.detector for s in alerts] == ["fan_in"]
+        assert payments.wallet_balance(mule, "CNY").posted.minor == 800_000

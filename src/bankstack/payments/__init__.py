@@ -18,7 +18,9 @@ from bankstack.payments.commands import (
     PrecreateResult,
     RefundTrade,
     RegisterMerchant,
+    SendMoney,
     TradeRef,
+    TransferRef,
     WalletBalance,
 )
 from bankstack.payments.domain import Trade, TradeStatus
@@ -58,12 +60,16 @@ from bankstack.payments.errors import (
     TradeNotFound,
     TradeNotPaid,
     TradePaymentInProgress,
+    TransferNotFound,
+    TransferReferenceConflict,
+    TransferToSelf,
     WalletNotFound,
 )
-from bankstack.payments.events import TOPICS
+from bankstack.payments.events import TOPICS, TRANSFER_TOPICS
 from bankstack.payments.fees import Split
 from bankstack.payments.ports import PaymentsConfig
 from bankstack.payments.records import (
+    CustomerTransfer,
     DeadlineAction,
     DisputeOutcome,
     Escrow,
@@ -73,8 +79,10 @@ from bankstack.payments.records import (
     Merchant,
     Refund,
     RefundStatus,
+    TransferStatus,
     Wallet,
 )
+from bankstack.payments.screening import PayerContext
 from bankstack.payments.service import PaymentsService
 from bankstack.payments.settlement import (
     Break,
@@ -86,6 +94,7 @@ from bankstack.payments.settlement import (
 __all__ = [
     "CURRENCY_LEDGERS",
     "TOPICS",
+    "TRANSFER_TOPICS",
     "AccountCode",
     "AuthCodeExpired",
     "AuthCodeInvalid",
@@ -99,6 +108,7 @@ __all__ = [
     "CreateTrade",
     "CurrencyMismatch",
     "CurrencyNotSupported",
+    "CustomerTransfer",
     "DeadlineAction",
     "DisputeOutcome",
     "DueReport",
@@ -124,6 +134,7 @@ __all__ = [
     "OutRefundNoConflict",
     "OutTradeNoConflict",
     "PayByCode",
+    "PayerContext",
     "PaymentDeclined",
     "PaymentsConfig",
     "PaymentsService",
@@ -137,6 +148,7 @@ __all__ = [
     "RefundTrade",
     "RegisterMerchant",
     "RiskRejected",
+    "SendMoney",
     "SettlementFileInvalid",
     "SettlementLine",
     "Split",
@@ -150,6 +162,11 @@ __all__ = [
     "TradeRef",
     "TradeStatus",
     "TransferCode",
+    "TransferNotFound",
+    "TransferRef",
+    "TransferReferenceConflict",
+    "TransferStatus",
+    "TransferToSelf",
     "Wallet",
     "WalletBalance",
     "WalletNotFound",

@@ -63,6 +63,7 @@ class TransferCode(IntEnum):
     REFUND_NET = 1301
     REFUND_FEE = 1302
     REFUND_COMMISSION = 1303
+    CUSTOMER_TRANSFER = 1401
 
 
 def ledger_of(currency: str) -> int:
@@ -79,6 +80,13 @@ def derived_id(name: str) -> int:
     digest = hashlib.blake2b(name.encode(), digest_size=16, person=_PERSON).digest()
     value = int.from_bytes(digest, "big")
     return value if 0 < value < U128_MAX else derived_id(name + "'")
+
+
+def customer_transfer_id(sender: str, reference: str) -> int:
+    """A customer transfer's id, from the sender's idempotency key: a retry, or a concurrent
+    duplicate, names the same transfer before anything is stored (so risk is asked about one
+    event id, and the ledger steps derived from it are the same)."""
+    return derived_id(f"transfer-ref:{sender}:{reference}")
 
 
 def wallet_account_id(customer_id: str, currency: str) -> int:

@@ -16,8 +16,9 @@ from typing import Final
 
 from bankstack.kernel.money import Money
 from bankstack.ledger import AMOUNT_MAX
+from bankstack.payments.accounts import customer_transfer_id, ledger_of
 from bankstack.payments.domain import Trade
-from bankstack.payments.errors import InvalidPaymentRequest
+from bankstack.payments.errors import InvalidPaymentRequest, TransferToSelf
 from bankstack.payments.records import DeadlineAction, EscrowTerms, Refund
 
 PARTNER_NO: Final = re.compile(r"[A-Za-z0-9_-]{1,64}")
@@ -169,6 +170,47 @@ class RefundTrade:
         check_amount(self.amount, "refund_amount")
         if len(self.reason) > SUBJECT_MAX:
             raise InvalidPaymentRequest("reason is at most 256 characters", field="reason")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SendMoney:
+    """A customer sends ``amount`` to another customer's wallet in the same currency.
+
+    ``reference`` is the sender's idempotency key: sending again with the same reference and
+    the same recipient and amount answers that transfer, with others raises
+    ``transfer_reference_conflict``.
+    """
+
+    sender: str
+    recipient: str
+    amount: Money
+    reference: str
+
+    def __post_init__(self) -> None:
+        check_pattern(self.sender, PARTY_ID, "sender")
+        check_pattern(self.recipient, PARTY_ID, "recipient")
+        check_pattern(self.reference, PARTNER_NO, "reference")
+        check_amount(self.amount)
+        ledger_of(self.amount.asset)  # raises currency_not_supported
+        if self.sender == self.recipient:
+            raise TransferToSelf("a customer cannot send money to themselves", field="recipient")
+
+    @property
+    def transfer_id(self) -> int:
+        return customer_transfer_id(self.sender, self.reference)
+
+
+@dataclass(frozen=True, slots=True)
+class TransferRef:
+    """Names a customer transfer by id, or by its sender and reference (which derive it)."""
+
+    transfer_id: int
+
+    @classmethod
+    def by_reference(cls, sender: str, reference: str) -> TransferRef:
+        check_pattern(sender, PARTY_ID, "sender")
+        check_pattern(reference, PARTNER_NO, "reference")
+        return cls(customer_transfer_id(sender, reference))
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,13 +9,15 @@ BankstackError
  │    ├── CurrencyNotSupported     currency_not_supported
  │    ├── CurrencyMismatch         currency_mismatch
  │    ├── AuthCodeInvalid          auth_code_invalid
- │    └── SettlementFileInvalid    settlement_file_invalid
+ │    ├── SettlementFileInvalid    settlement_file_invalid
+ │    └── TransferToSelf           transfer_to_self
  ├── NotFound
- │    ├── MerchantNotFound, WalletNotFound, TradeNotFound, RefundNotFound
+ │    ├── MerchantNotFound, WalletNotFound, TradeNotFound, RefundNotFound, TransferNotFound
  ├── Forbidden
  │    └── TradeBuyerMismatch       trade_buyer_mismatch
  ├── Conflict
  │    ├── MerchantConflict, OutTradeNoConflict, OutRefundNoConflict, FundingReferenceConflict
+ │    ├── TransferReferenceConflict
  │    ├── TradeAlreadyPaid, TradeClosed, TradeNotPaid, TradePaymentInProgress
  │    ├── RefundExceedsPaid, RefundInProgress
  │    ├── InsufficientFunds, MerchantInsufficientFunds, PaymentDeclined
@@ -152,6 +154,20 @@ class NotAnEscrowTrade(Conflict):
     code = "not_an_escrow_trade"
 
 
+class TransferToSelf(ValidationFailed):
+    code = "transfer_to_self"
+
+
+class TransferNotFound(NotFound):
+    code = "transfer_not_found"
+
+
+class TransferReferenceConflict(Conflict):
+    """The sender used this reference for a transfer with another recipient or amount."""
+
+    code = "transfer_reference_conflict"
+
+
 class LedgerRefused(BankstackError):
     code = "ledger_refused"
 
@@ -160,14 +176,15 @@ class LedgerRefused(BankstackError):
 
 
 class RiskRejected(Forbidden):
-    """The risk engine rejected this payer paying this trade; ``decision_id`` and the reason
-    codes are in the details (for support; the customer sees a plain refusal)."""
+    """The risk engine rejected this payer paying this trade, or this customer transfer;
+    ``decision_id`` and the reason codes are in the details (for support; the customer sees a
+    plain refusal)."""
 
     code = "risk_rejected"
 
 
 class ChallengeRequired(Forbidden):
-    """The payer must confirm the payment with the one-time code just sent to them."""
+    """The customer must confirm the payment (or transfer) with the one-time code just sent."""
 
     code = "challenge_required"
 

@@ -7,6 +7,11 @@ whole object as it stands after the change, JSON with ids as decimal strings, am
 integer minor units next to their ``currency``, and the object's ``version``: versions only
 grow, so a consumer that sees events twice or out of order keeps the highest version.
 An escrow is its own object (``object: "escrow"``, id = the trade id) with its own version.
+
+Customer transfers (``transfer.challenged``, ``transfer.held``, ``transfer.completed``,
+``transfer.returned``, ``transfer.rejected``, ``transfer.failed``) are ``TRANSFER_TOPICS``, apart
+from ``TOPICS``: those are what merchants are told (partner webhooks), and a transfer between
+two customers is no merchant's business. The AML feed reads ``transfer.completed``.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ from typing import Any, Final
 
 from bankstack.kernel.events import OutboxRecord
 from bankstack.payments.domain import Trade
-from bankstack.payments.records import Refund
+from bankstack.payments.records import CustomerTransfer, Refund, TransferStatus
 
 TRADE_CREATED: Final = "trade.created"
 TRADE_SUCCEEDED: Final = "trade.succeeded"
@@ -39,6 +44,34 @@ TOPICS: Final = (
     ESCROW_REFUNDED,
     ESCROW_DISPUTED,
 )
+
+
+TRANSFER_CHALLENGED: Final = "transfer.challenged"
+TRANSFER_HELD: Final = "transfer.held"
+TRANSFER_COMPLETED: Final = "transfer.completed"
+TRANSFER_RETURNED: Final = "transfer.returned"
+TRANSFER_REJECTED: Final = "transfer.rejected"
+TRANSFER_FAILED: Final = "transfer.failed"
+
+TRANSFER_TOPICS: Final = (
+    TRANSFER_CHALLENGED,
+    TRANSFER_HELD,
+    TRANSFER_COMPLETED,
+    TRANSFER_RETURNED,
+    TRANSFER_REJECTED,
+    TRANSFER_FAILED,
+)
+
+# The topic announcing that a transfer reached a status (``processing`` is a step in flight,
+# not a state anyone acts on: it is not announced).
+_TRANSFER_TOPIC_OF: Final = {
+    TransferStatus.PENDING_CHALLENGE: TRANSFER_CHALLENGED,
+    TransferStatus.HELD_FOR_REVIEW: TRANSFER_HELD,
+    TransferStatus.COMPLETED: TRANSFER_COMPLETED,
+    TransferStatus.RETURNED: TRANSFER_RETURNED,
+    TransferStatus.REJECTED: TRANSFER_REJECTED,
+    TransferStatus.FAILED: TRANSFER_FAILED,
+}
 
 
 def _record(topic: str, key: int, body: dict[str, Any], now: int) -> OutboxRecord:
@@ -121,3 +154,31 @@ def escrow_event(topic: str, trade: Trade, now: int) -> OutboxRecord:
 
 def refund_event(topic: str, refund: Refund, now: int) -> OutboxRecord:
     return _record(topic, refund.id, refund_body(refund), now)
+
+
+def transfer_body(transfer: CustomerTransfer) -> dict[str, Any]:
+    return {
+        "object": "transfer",
+        "id": str(transfer.id),
+        "version": transfer.version,
+        "status": transfer.status.value,
+        "sender_id": transfer.sender,
+        "recipient_id": transfer.recipient,
+        "reference": transfer.reference,
+        "currency": transfer.currency,
+        "amount": transfer.amount.minor,
+        "decision_id": transfer.decision_id,
+        "failure_code": transfer.failure_code,
+        "created_at": transfer.created_at,
+        "completed_at": transfer.completed_at,
+    }
+
+
+def transfer_event(topic: str, transfer: CustomerTransfer, now: int) -> OutboxRecord:
+    return _record(topic, transfer.id, transfer_body(transfer), now)
+
+
+def transfer_status_event(transfer: CustomerTransfer, now: int) -> OutboxRecord | None:
+    """The event announcing the status ``transfer`` is in, or None for ``processing``."""
+    topic = _TRANSFER_TOPIC_OF.get(transfer.status)
+    return None if topic is None else transfer_event(topic, transfer, now)

@@ -7,8 +7,9 @@ partner's number), so concurrent or repeated cancels share one refund.
 
 ``process_due(now)`` is what the payments worker runs every few seconds with the clock:
 close unpaid trades past their timeout, act on escrow deadlines, and take over ledger steps
-left in flight longer than ``in_doubt_after_s`` (their caller may have died): resubmitting
-them with the same ids either finds them done (``exists``) or does them now, once.
+left in flight longer than ``in_doubt_after_s`` (their caller may have died), customer
+transfers included: resubmitting them with the same ids either finds them done (``exists``)
+or does them now, once.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from functools import partial
 
 from bankstack.kernel.clock import NS_PER_SECOND
 from bankstack.kernel.errors import BankstackError
-from bankstack.payments.commands import CancelResult, DueReport, TradeRef
+from bankstack.payments.commands import CancelResult, DueReport, TradeRef, TransferRef
 from bankstack.payments.domain import TradeStatus
 from bankstack.payments.errors import (
     InsufficientFunds,
@@ -27,9 +28,10 @@ from bankstack.payments.errors import (
     RefundInProgress,
 )
 from bankstack.payments.escrow import refund_escrow, run_deadlines, submit_escrow
+from bankstack.payments.p2p import get_transfer, resume_transfer
 from bankstack.payments.paying import submit_payment
 from bankstack.payments.ports import Deps
-from bankstack.payments.records import EscrowStatus
+from bankstack.payments.records import EscrowStatus, TransferStatus
 from bankstack.payments.refunding import request_refund, resume_refund
 from bankstack.payments.trading import close_trade, expire_due, query_trade
 
@@ -63,9 +65,9 @@ def process_due(deps: Deps, now: int | None = None, limit: int = 500) -> DueRepo
 
 
 def recover_in_flight(deps: Deps, now: int, limit: int = 500) -> tuple[int, list[str]]:
-    """Resubmit and settle payment, escrow and refund steps in flight since before
-    ``now - in_doubt_after_s``; returns how many were settled, and what failed (a declined
-    payment or refund counts as settled: its outcome is now recorded)."""
+    """Resubmit and settle payment, escrow, refund and customer-transfer steps in flight since
+    before ``now - in_doubt_after_s``; returns how many were settled, and what failed (a
+    declined payment, refund or transfer counts as settled: its outcome is now recorded)."""
     cutoff = now - deps.config.in_doubt_after_s * NS_PER_SECOND
     with deps.store.read() as uow:
         trade_ids = uow.trades.in_flight(cutoff, limit)
@@ -87,6 +89,23 @@ def recover_in_flight(deps: Deps, now: int, limit: int = 500) -> tuple[int, list
             settled += 1
         except BankstackError as error:
             failures.append(f"refund {refund_id}: {error.code}")
+    transfers, failed = _recover_transfers(deps, cutoff, limit)
+    return settled + transfers, [*failures, *failed]
+
+
+def _recover_transfers(deps: Deps, cutoff: int, limit: int) -> tuple[int, list[str]]:
+    """Customer transfers ``processing`` since before ``cutoff``: their step is resubmitted."""
+    with deps.store.read() as uow:
+        ids = uow.transfers.in_flight(cutoff, limit)
+    settled, failures = 0, []
+    for transfer_id in ids:
+        try:
+            transfer = get_transfer(deps, TransferRef(transfer_id))
+            if transfer.status is TransferStatus.PROCESSING:
+                _settle_declines(partial(resume_transfer, deps, transfer))
+            settled += 1
+        except BankstackError as error:
+            failures.append(f"transfer {transfer_id}: {error.code}")
     return settled, failures
 
 

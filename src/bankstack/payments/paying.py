@@ -36,9 +36,7 @@ from bankstack.payments.errors import (
     AuthCodeExpired,
     AuthCodeInvalid,
     AuthCodeUsed,
-    InsufficientFunds,
     LedgerRefused,
-    PaymentDeclined,
     TradeClosed,
     WalletNotFound,
 )
@@ -48,6 +46,7 @@ from bankstack.payments.screening import PayerContext, screen
 from bankstack.payments.trading import close_if_expired, create_trade, find_trade
 from bankstack.payments.transfers import (
     Verdict,
+    declined,
     payment_transfers,
     review_hold_transfer,
     verdict,
@@ -153,13 +152,7 @@ def _settle(deps: Deps, claimed: Trade, outcome: Verdict) -> Trade:
 
 
 def _declined(trade: Trade, outcome: Verdict) -> Exception:
-    if outcome.reason == "insufficient_funds":
-        return InsufficientFunds(
-            "the wallet balance does not cover the payment", trade_id=str(trade.id)
-        )
-    return PaymentDeclined(
-        "the payment was declined", trade_id=str(trade.id), reason=outcome.reason
-    )
+    return declined(outcome, "payment", trade_id=str(trade.id))
 
 
 def pay_by_code(deps: Deps, cmd: PayByCode) -> Trade:

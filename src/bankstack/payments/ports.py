@@ -23,7 +23,14 @@ from bankstack.kernel.events import Outbox
 from bankstack.ledger import Account, AccountResult, Transfer, TransferResult
 from bankstack.payments.domain import Trade
 from bankstack.payments.fees import Split
-from bankstack.payments.records import Merchant, PaymentCode, Refund, RiskCheck, Wallet
+from bankstack.payments.records import (
+    CustomerTransfer,
+    Merchant,
+    PaymentCode,
+    Refund,
+    RiskCheck,
+    Wallet,
+)
 from bankstack.risk import Decision, RiskEvent
 
 
@@ -103,6 +110,21 @@ class RiskCheckRepository(Protocol):
     def delete(self, check: RiskCheck) -> None: ...
 
 
+class CustomerTransferRepository(Protocol):
+    def get(self, transfer_id: int, *, lock: bool = False) -> CustomerTransfer | None: ...
+    def add(self, transfer: CustomerTransfer) -> bool:
+        """Insert unless the id or ``(sender, reference)`` exists; True when inserted."""
+        ...
+
+    def update(self, transfer: CustomerTransfer) -> None:
+        """Write over the stored version ``transfer.version - 1``, or raise (as trades)."""
+        ...
+
+    def in_flight(self, started_before: int, limit: int) -> list[int]:
+        """Transfers ``processing`` since before the instant (their caller may have died)."""
+        ...
+
+
 class RiskDecider(Protocol):
     """The risk engine (``bankstack.risk``): asked before any money moves."""
 
@@ -128,6 +150,8 @@ class PaymentsUnitOfWork(Protocol):
     def codes(self) -> PaymentCodeRepository: ...
     @property
     def risk_checks(self) -> RiskCheckRepository: ...
+    @property
+    def transfers(self) -> CustomerTransferRepository: ...
     @property
     def outbox(self) -> Outbox: ...
 

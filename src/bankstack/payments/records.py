@@ -1,4 +1,5 @@
-"""The other payments records: merchants, wallets, escrow, refunds, payment codes (pure).
+"""The other payments records: merchants, wallets, escrow, refunds, payment codes, risk
+checks and customer transfers (pure).
 
 A refund is ``processing`` from the moment its amount is reserved on the trade until the
 ledger answers; then ``succeeded``, or ``failed`` with the reason (the reservation is
@@ -187,3 +188,61 @@ class RiskCheck:
 
     def moved(self, status: RiskCheckStatus, now: int, **changes: object) -> RiskCheck:
         return dataclasses.replace(self, status=status, updated_at=now, **changes)  # type: ignore[arg-type]
+
+
+class TransferStatus(StrEnum):
+    """Where a customer-to-customer transfer stands (p2p.py moves it; p2p_review.py ends a
+    hold). ``processing`` marks a ledger step in flight, so a retry or the worker resumes that
+    step instead of starting another; ``failed`` is final, as the ledger's memory of the
+    declined id is: the sender sends again under a new reference."""
+
+    PROCESSING = "processing"  # accepted (or confirmed): the move or the hold is in flight
+    PENDING_CHALLENGE = "pending_challenge"  # a one-time code was sent to the sender
+    HELD_FOR_REVIEW = "held_for_review"  # the sender's money is reserved until the case ends
+    COMPLETED = "completed"  # the recipient has the money
+    REJECTED = "rejected"  # risk refused it; nothing moved
+    RETURNED = "returned"  # the review confirmed fraud: the hold was voided
+    FAILED = "failed"  # the ledger declined it (insufficient funds, closed account)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CustomerTransfer:
+    """One customer sending money to another, named by ``(sender, reference)`` forever."""
+
+    id: int
+    sender: str
+    recipient: str
+    amount: Money
+    reference: str
+    status: TransferStatus
+    created_at: int
+    updated_at: int
+    decision_id: str | None = None  # the risk decision acted on (None without screening)
+    via_hold: bool = False  # risk asked for a review: the money goes through a pending hold
+    code_hash: str | None = None  # SHA-256 of the one-time code; the code is never stored
+    code_expires_at: int | None = None
+    code_attempts: int = 0
+    failure_code: str | None = None  # why the ledger declined it (``failed``)
+    processing_since: int | None = None  # set while a ledger step is in flight
+    completed_at: int | None = None
+    version: int = 1
+
+    @property
+    def currency(self) -> str:
+        return self.amount.asset
+
+    def same_request(self, recipient: str, amount: Money) -> bool:
+        """True when a send with these parameters asks for this very transfer."""
+        return (recipient, amount) == (self.recipient, self.amount)
+
+    def moved(self, status: TransferStatus, now: int, **changes: object) -> CustomerTransfer:
+        """The next version in ``status``; ``processing_since`` follows the status."""
+        since = (self.processing_since or now) if status is TransferStatus.PROCESSING else None
+        return dataclasses.replace(
+            self,
+            status=status,
+            updated_at=now,
+            processing_since=since,
+            version=self.version + 1,
+            **changes,  # type: ignore[arg-type]
+        )

@@ -15,6 +15,8 @@
 A payer resuming the attempt in flight, or a trade already held for review, is not asked again.
 Screening runs before the trade is claimed, with no lock held: the decision takes
 milliseconds, and two racing calls at worst ask twice (both decisions are recorded).
+
+The one-time code helpers at the end (draw, send, check) serve customer transfers too (p2p.py).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
+from enum import Enum
 
 from bankstack.kernel.clock import NS_PER_SECOND
 from bankstack.payments.commands import TradeRef
@@ -122,15 +125,15 @@ def _act(deps: Deps, trade: Trade, payer_id: str, decision: Decision) -> Screen:
     if outcome is Outcome.REJECT:
         _put(deps, _check(trade, payer_id, decision, RiskCheckStatus.REJECTED, now))
         raise _rejected(decision.decision_id, trade, decision.codes)
-    code = str(secrets.randbelow(10**CODE_DIGITS)).zfill(CODE_DIGITS)
-    expires = now + deps.config.challenge_ttl_s * NS_PER_SECOND
+    code, hashed = draw_code()
     challenged = _check(trade, payer_id, decision, RiskCheckStatus.CHALLENGED, now)
     _put(
         deps,
-        challenged.moved(challenged.status, now, code_hash=_hash(code), code_expires_at=expires),
+        challenged.moved(
+            challenged.status, now, code_hash=hashed, code_expires_at=code_expiry(deps, now)
+        ),
     )
-    if deps.codes is not None:
-        deps.codes.send(payer_id, code, f"confirm paying {trade.amount} to {trade.merchant_id}")
+    send_code(deps, payer_id, code, f"confirm paying {trade.amount} to {trade.merchant_id}")
     raise ChallengeRequired(
         "confirm the payment with the one-time code sent to the customer",
         trade_id=str(trade.id),
@@ -149,17 +152,13 @@ def confirm_challenge(deps: Deps, ref: TradeRef, payer_id: str, code: str) -> No
                 return  # a retry of a confirmation that worked
             raise NoChallenge("no challenge is waiting for this payer", trade_id=str(trade.id))
         tries = check.code_attempts + 1
-        spent = tries > deps.config.challenge_max_attempts
-        if spent or check.code_expires_at is None or check.code_expires_at <= now:
+        verdict = check_code(deps, code, check.code_hash, check.code_expires_at, tries, now)
+        if verdict is CodeCheck.EXPIRED:
             raise ChallengeExpired("the code expired; pay again to get a new one")
-        if check.code_hash is None or not hmac.compare_digest(check.code_hash, _hash(code)):
+        if verdict is CodeCheck.WRONG:
             uow.risk_checks.put(check.moved(check.status, now, code_attempts=tries))
             uow.commit()
-            raise ChallengeCodeInvalid(
-                "the code is not right",
-                field="code",
-                tries_left=deps.config.challenge_max_attempts - tries,
-            )
+            raise wrong_code(deps, tries)
         uow.risk_checks.put(check.moved(RiskCheckStatus.CONFIRMED, now, code_hash=None))
         uow.commit()
 
@@ -185,6 +184,50 @@ def _put(deps: Deps, check: RiskCheck) -> None:
 
 def _hash(code: str) -> str:
     return hashlib.sha256(code.encode()).hexdigest()
+
+
+# -- one-time codes, shared with customer transfers (p2p.py) ------------------------------
+
+
+class CodeCheck(Enum):
+    RIGHT = "right"
+    WRONG = "wrong"
+    EXPIRED = "expired"  # past its ttl, or tried too often: a new one must be asked for
+
+
+def draw_code() -> tuple[str, str]:
+    """A fresh one-time code, and its SHA-256: the only form of it that is stored."""
+    code = str(secrets.randbelow(10**CODE_DIGITS)).zfill(CODE_DIGITS)
+    return code, _hash(code)
+
+
+def code_expiry(deps: Deps, now: int) -> int:
+    return now + deps.config.challenge_ttl_s * NS_PER_SECOND
+
+
+def send_code(deps: Deps, customer_id: str, code: str, purpose: str) -> None:
+    """Send the code once it is stored: a code that reached the phone always works."""
+    if deps.codes is not None:
+        deps.codes.send(customer_id, code, purpose)
+
+
+def check_code(
+    deps: Deps, code: str, stored: str | None, expires_at: int | None, tries: int, now: int
+) -> CodeCheck:
+    """Judge ``code`` against the stored hash; ``tries`` counts this try. Compared in constant
+    time, so the answer's timing tells nothing about the code."""
+    spent = tries > deps.config.challenge_max_attempts
+    if spent or expires_at is None or expires_at <= now:
+        return CodeCheck.EXPIRED
+    if stored is None or not hmac.compare_digest(stored, _hash(code)):
+        return CodeCheck.WRONG
+    return CodeCheck.RIGHT
+
+
+def wrong_code(deps: Deps, tries: int) -> ChallengeCodeInvalid:
+    return ChallengeCodeInvalid(
+        "the code is not right", field="code", tries_left=deps.config.challenge_max_attempts - tries
+    )
 
 
 def _rejected(decision_id: str, trade: Trade, codes: tuple[str, ...]) -> RiskRejected:

@@ -18,6 +18,8 @@ from bankstack.payments import (
     escrow,
     lifecycle,
     onboarding,
+    p2p,
+    p2p_review,
     paying,
     refunding,
     review,
@@ -34,7 +36,9 @@ from bankstack.payments.commands import (
     PrecreateResult,
     RefundTrade,
     RegisterMerchant,
+    SendMoney,
     TradeRef,
+    TransferRef,
     WalletBalance,
 )
 from bankstack.payments.domain import Trade
@@ -47,13 +51,24 @@ from bankstack.payments.ports import (
     PaymentsStore,
     RiskDecider,
 )
-from bankstack.payments.records import DisputeOutcome, IssuedCode, Merchant, Refund, Wallet
+from bankstack.payments.records import (
+    CustomerTransfer,
+    DisputeOutcome,
+    IssuedCode,
+    Merchant,
+    Refund,
+    Wallet,
+)
 from bankstack.payments.screening import PayerContext
 from bankstack.payments.settlement import ReconciliationReport, SettlementLine
 
 
 def _ref(trade: TradeRef | int) -> TradeRef:
     return trade if isinstance(trade, TradeRef) else TradeRef.by_id(trade)
+
+
+def _transfer(transfer: TransferRef | int) -> TransferRef:
+    return transfer if isinstance(transfer, TransferRef) else TransferRef(transfer)
 
 
 class PaymentsService:
@@ -141,6 +156,22 @@ class PaymentsService:
 
     def resolve_review(self, trade_id: int, payer_id: str, *, release: bool) -> Trade:
         return review.resolve_review(self._deps, trade_id, payer_id, release=release)
+
+    # -- customer transfers (p2p.py, p2p_review.py) ----------------------------------------
+
+    def send_money(self, cmd: SendMoney, context: PayerContext | None = None) -> CustomerTransfer:
+        """Send money wallet to wallet after risk screening: ``completed``, or
+        ``held_for_review`` (money reserved); a rejected or challenged one raises."""
+        return p2p.send_money(self._deps, cmd, context)
+
+    def confirm_transfer(self, transfer: TransferRef | int, code: str) -> CustomerTransfer:
+        return p2p.confirm_transfer(self._deps, _transfer(transfer), code)
+
+    def get_transfer(self, transfer: TransferRef | int) -> CustomerTransfer:
+        return p2p.get_transfer(self._deps, _transfer(transfer))
+
+    def resolve_transfer_review(self, transfer_id: int, *, release: bool) -> CustomerTransfer:
+        return p2p_review.resolve_transfer_review(self._deps, transfer_id, release=release)
 
     # -- refunds (refunding.py) --------------------------------------------------------------
 

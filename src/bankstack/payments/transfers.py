@@ -16,14 +16,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Final
+from typing import Any, Final
 
 from bankstack.kernel.money import Money
 from bankstack.ledger import AMOUNT_MAX, Transfer, TransferFlags, TransferResult
 from bankstack.payments import accounts as acc
 from bankstack.payments.accounts import TransferCode
 from bankstack.payments.domain import Trade
-from bankstack.payments.errors import LedgerRefused
+from bankstack.payments.errors import InsufficientFunds, LedgerRefused, PaymentDeclined
 from bankstack.payments.records import Refund
 
 _LINKED: Final = int(TransferFlags.LINKED)
@@ -259,3 +259,11 @@ def verdict(results: Sequence[str], *, what: str) -> Verdict:
         if result in DECLINE_REASONS:
             return Verdict(applied=False, reason=DECLINE_REASONS[result])
     raise LedgerRefused(f"{what}: the ledger refused it", results=list(results))
+
+
+def declined(outcome: Verdict, what: str, **details: Any) -> InsufficientFunds | PaymentDeclined:
+    """The error a step the ledger declined answers: the balance could not cover it, or another
+    reason the account's state gives (``reason`` in the details)."""
+    if outcome.reason == "insufficient_funds":
+        return InsufficientFunds(f"the wallet balance does not cover the {what}", **details)
+    return PaymentDeclined(f"the {what} was declined", reason=outcome.reason, **details)

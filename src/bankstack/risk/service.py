@@ -105,6 +105,11 @@ def _title(decision: Decision, event: RiskEvent) -> str:
 
 
 def _refs(event: RiskEvent) -> tuple[CaseRef, ...]:
-    if event.event_id.startswith("trade:"):
-        return (CaseRef(RefKind.TRADE, event.event_id.split(":")[1]),)
+    """The payment's trade or the customer transfer the case holds money of, for staff to see
+    (payments' event ids: ``trade:<id>:<payer>``, ``transfer:<id>``)."""
+    kind, _, rest = event.event_id.partition(":")
+    if kind == "trade" and rest:
+        return (CaseRef(RefKind.TRADE, rest.split(":")[0]),)
+    if kind == "transfer" and rest:
+        return (CaseRef(RefKind.TRANSFER, rest),)
     return ()

@@ -1,8 +1,9 @@
 """Fixtures for payments integration tests: the runtime and the payments service on each tier.
 
 The schema is migrated to the latest revision (payments reads its risk checks,
-``0007_payments_risk_checks``). Merchant and customer ids get a per-test suffix: the
-PostgreSQL database is shared by the whole session.
+``0007_payments_risk_checks``, and customer transfers, ``0008_payments_transfers``).
+Merchant and customer ids get a per-test suffix: the PostgreSQL database is shared by the
+whole session.
 """
 
 from __future__ import annotations

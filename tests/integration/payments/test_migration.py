@@ -1,4 +1,5 @@
-"""Migration 0002_payments goes up, down and up again on both tiers, from an empty database."""
+"""Migrations 0002_payments and 0008_payments_transfers go up, down and up again on both tiers,
+from an empty database."""
 
 from __future__ import annotations
 
@@ -45,3 +46,16 @@ def test_up_down_up(empty_url: str):
     assert "ledger_accounts" in _tables(empty_url)
     upgrade(empty_url, "0002_payments")
     assert _tables(empty_url) >= TABLES
+
+
+def test_transfers_up_down_up(empty_url: str):
+    upgrade(empty_url)
+    assert "payments_transfers" in _tables(empty_url)
+    cfg = alembic_config(empty_url)
+    with migration_connection(empty_url) as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0007_payments_risk_checks")
+    assert "payments_transfers" not in _tables(empty_url)
+    assert "payments_risk_checks" in _tables(empty_url)
+    upgrade(empty_url)
+    assert "payments_transfers" in _tables(empty_url)

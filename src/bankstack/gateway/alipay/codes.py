@@ -201,6 +201,9 @@ BUSINESS_ERRORS: Final[dict[str, tuple[str, str, str]]] = {
     "settlement_file_invalid": ("40004", "ACQ.INVALID_PARAMETER", "Invalid parameter"),
     "merchant_conflict": ("40004", "ACQ.INVALID_PARAMETER", "Invalid parameter"),
     "funding_reference_conflict": ("40004", "ACQ.INVALID_PARAMETER", "Invalid parameter"),
+    "transfer_to_self": ("40004", "ACQ.INVALID_PARAMETER", "Invalid parameter"),
+    "transfer_not_found": ("40004", "ACQ.INVALID_PARAMETER", "Invalid parameter"),
+    "transfer_reference_conflict": ("40004", "ACQ.INVALID_PARAMETER", "Invalid parameter"),
 }
 
 # Checked in order: the first category the error belongs to gives the answer.

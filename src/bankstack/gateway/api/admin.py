@@ -3,7 +3,9 @@
 Onboarding a merchant registers it with payments in both modes (live under its id, test
 under ``test.<id>``), apps get Ed25519 keys (raw 32 bytes, base64url) and sandbox API keys,
 and in test mode staff can open and fund customer wallets and issue payment codes, which is
-how the demo and the benchmarks set up their customers. Disputes are resolved here too.
+how the demo and the benchmarks set up their customers. Disputes are resolved here too, and
+customers' transfers to each other are sent here (admin_transfers.py) until customers have
+an API of their own.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Header
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, StrictStr
 
+from bankstack.gateway.api.admin_transfers import transfer_routes
 from bankstack.gateway.api.routing import v1_router
 from bankstack.gateway.api.views import AmountIn, money_view, scoped, trade_id
 from bankstack.gateway.errors import ParameterInvalid
@@ -118,6 +121,7 @@ def admin_router(
         return {"object": "api_key", "id": issued.api_key.id, "secret": issued.secret}
 
     _wallet_routes(router, payments)
+    transfer_routes(router, payments)
     return router
 
 

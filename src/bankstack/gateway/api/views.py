@@ -1,9 +1,10 @@
 """The ``/v1`` wire shapes of payments objects: amounts, trades, refunds (spec G).
 
 Amounts are ``{"amount": <minor units>, "currency": "CNY"}``; times RFC 3339 UTC; ids
-prefixed (``trd_``, ``rfd_``) 32-hex-digit forms of the payments ids. Test and live data are
-kept apart by scoping merchant and customer ids: a test-mode app works on ``test.<id>``, a
-namespace live ids cannot enter, and every object says which mode it is in (``livemode``).
+prefixed (``trd_``, ``rfd_``; ``tfr_`` for the customer transfers ``/admin`` shows)
+32-hex-digit forms of the payments ids. Test and live data are kept apart by scoping merchant
+and customer ids: a test-mode app works on ``test.<id>``, a namespace live ids cannot enter,
+and every object says which mode it is in (``livemode``).
 """
 
 from __future__ import annotations
@@ -13,12 +14,14 @@ from typing import Annotated, Any, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
 
+from bankstack.kernel.errors import NotFound
 from bankstack.kernel.money import Money
-from bankstack.payments import Trade, TradeNotFound
-from bankstack.payments.records import Refund
+from bankstack.payments import Trade, TradeNotFound, TransferNotFound
+from bankstack.payments.records import CustomerTransfer, Refund
 
 TRADE_PREFIX: Final = "trd_"
 REFUND_PREFIX: Final = "rfd_"
+TRANSFER_PREFIX: Final = "tfr_"
 TEST_SCOPE: Final = "test."
 
 
@@ -44,14 +47,18 @@ def trade_id(public_id: str) -> int:
     return _parse(public_id, TRADE_PREFIX)
 
 
-def _parse(public_id: str, prefix: str) -> int:
+def transfer_id(public_id: str) -> int:
+    return _parse(public_id, TRANSFER_PREFIX, TransferNotFound)
+
+
+def _parse(public_id: str, prefix: str, missing: type[NotFound] = TradeNotFound) -> int:
     digits = public_id.removeprefix(prefix)
     if not public_id.startswith(prefix) or len(digits) != 32:  # noqa: PLR2004 - 128 bits
-        raise TradeNotFound(f"no such object: {public_id}")
+        raise missing(f"no such object: {public_id}")
     try:
         return int(digits, 16)
     except ValueError as error:
-        raise TradeNotFound(f"no such object: {public_id}") from error
+        raise missing(f"no such object: {public_id}") from error
 
 
 def money_view(money: Money) -> dict[str, Any]:
@@ -112,6 +119,25 @@ def refund_view(refund: Refund, *, livemode: bool) -> dict[str, Any]:
         "created": _time(refund.created_at),
         "succeeded_at": _time(refund.succeeded_at),
         "version": refund.version,
+    }
+
+
+def transfer_view(transfer: CustomerTransfer) -> dict[str, Any]:
+    """A customer transfer as staff see it; the mode is the sender's scope."""
+    return {
+        "object": "transfer",
+        "id": f"{TRANSFER_PREFIX}{transfer.id:032x}",
+        "livemode": not transfer.sender.startswith(TEST_SCOPE),
+        "status": str(transfer.status),
+        "sender": unscoped(transfer.sender),
+        "recipient": unscoped(transfer.recipient),
+        "amount": money_view(transfer.amount),
+        "reference": transfer.reference,
+        "decision_id": transfer.decision_id,
+        "failure_code": transfer.failure_code,
+        "created": _time(transfer.created_at),
+        "completed_at": _time(transfer.completed_at),
+        "version": transfer.version,
     }
 
 

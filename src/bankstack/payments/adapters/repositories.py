@@ -40,7 +40,7 @@ class StaleWrite(RuntimeError):
     """A conditional update found another version than the one read."""
 
 
-def _insert_absent(conn: Connection, table: Table, values: dict[str, Any]) -> bool:
+def insert_absent(conn: Connection, table: Table, values: dict[str, Any]) -> bool:
     """Insert unless a unique key exists; True when a row was inserted.
 
     Told by RETURNING, not ``rowcount``: psycopg reports -1 for these INSERTs."""
@@ -50,7 +50,7 @@ def _insert_absent(conn: Connection, table: Table, values: dict[str, Any]) -> bo
     return conn.execute(statement).first() is not None
 
 
-def _locked(query: Select[Any], lock: bool) -> Select[Any]:
+def locked(query: Select[Any], lock: bool) -> Select[Any]:
     return query.with_for_update() if lock else query
 
 
@@ -63,7 +63,7 @@ class SqlMerchants:
         return None if row is None else rows.merchant_from(row)
 
     def add(self, merchant: Merchant) -> bool:
-        return _insert_absent(self._conn, merchants, rows.merchant_row(merchant))
+        return insert_absent(self._conn, merchants, rows.merchant_row(merchant))
 
 
 class SqlWallets:
@@ -78,7 +78,7 @@ class SqlWallets:
         return None if row is None else rows.wallet_from(row)
 
     def add(self, wallet: Wallet) -> bool:
-        return _insert_absent(self._conn, wallets, rows.wallet_row(wallet))
+        return insert_absent(self._conn, wallets, rows.wallet_row(wallet))
 
 
 class SqlTrades:
@@ -86,7 +86,7 @@ class SqlTrades:
         self._conn = conn
 
     def _one(self, query: Select[Any], lock: bool) -> Trade | None:
-        row = self._conn.execute(_locked(query, lock)).first()
+        row = self._conn.execute(locked(query, lock)).first()
         return None if row is None else rows.trade_from(row)
 
     def get(self, trade_id: int, *, lock: bool = False) -> Trade | None:
@@ -101,7 +101,7 @@ class SqlTrades:
         return self._one(query, lock)
 
     def add(self, trade: Trade) -> bool:
-        return _insert_absent(self._conn, trades, rows.trade_row(trade))
+        return insert_absent(self._conn, trades, rows.trade_row(trade))
 
     def update(self, trade: Trade) -> None:
         statement = (
@@ -181,7 +181,7 @@ class SqlRefunds:
         self._conn = conn
 
     def _one(self, query: Select[Any], lock: bool) -> Refund | None:
-        row = self._conn.execute(_locked(query, lock)).first()
+        row = self._conn.execute(locked(query, lock)).first()
         return None if row is None else rows.refund_from(row)
 
     def get(self, refund_id: int, *, lock: bool = False) -> Refund | None:
@@ -243,10 +243,10 @@ class SqlCodes:
         self._conn = conn
 
     def add(self, code: PaymentCode) -> bool:
-        return _insert_absent(self._conn, codes, rows.code_row(code))
+        return insert_absent(self._conn, codes, rows.code_row(code))
 
     def get(self, code_hash: str, *, lock: bool = False) -> PaymentCode | None:
-        query = _locked(select(codes).where(codes.c.code_hash == code_hash), lock)
+        query = locked(select(codes).where(codes.c.code_hash == code_hash), lock)
         row = self._conn.execute(query).first()
         return None if row is None else rows.code_from(row)
 
@@ -268,12 +268,12 @@ class SqlRiskChecks:
         query = select(risk_checks).where(
             c.trade_id == rows.hex_id(trade_id), c.payer_id == payer_id
         )
-        row = self._conn.execute(_locked(query, lock)).first()
+        row = self._conn.execute(locked(query, lock)).first()
         return None if row is None else rows.risk_check_from(row)
 
     def put(self, check: RiskCheck) -> None:
         values = rows.risk_check_row(check)
-        if not _insert_absent(self._conn, risk_checks, values):
+        if not insert_absent(self._conn, risk_checks, values):
             c = risk_checks.c
             self._conn.execute(
                 update(risk_checks)

@@ -1,10 +1,13 @@
 """Payments' side of the risk engine's events, delivered by the outbox relay.
 
 - ``ReviewOutcomes``: a resolved risk case (``risk.case.resolved``) that concerns a payment
-  held for review releases the hold (``false_positive``: the payment goes through) or returns
-  it (``confirmed``: fraud; the payer keeps the money and the trade closes). The case names the
-  payment by its risk event id (``trade:<id>:<payer>``, screening.risk_event_id).
-- ``AmlFeed``: every paid trade is a movement (payer -> merchant) for the AML detectors; an
+  or a customer transfer held for review releases the hold (``false_positive``: the money goes
+  through) or returns it (``confirmed``: fraud; the payer keeps the money, the trade closes).
+  The case names them by their risk event ids: ``trade:<id>:<payer>``
+  (screening.risk_event_id) and ``transfer:<id>`` (p2p.risk_event_id).
+- ``AmlFeed``: every paid trade (payer -> merchant, ``source="payment"``) and every completed
+  customer transfer (sender -> recipient, ``source="transfer"``: the fan-in, fan-out and cycle
+  detectors count only account-to-account movements) is a movement for the AML detectors; an
   alert they raise goes onto a case in the review queue.
 
 Both are safe to see an event again: a settled review answers the trade as it is, and the
@@ -14,13 +17,14 @@ detectors and the case store deduplicate movements and alerts.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Final
 
 from bankstack.kernel.errors import Conflict, NotFound
 from bankstack.kernel.events import Event
 from bankstack.kernel.money import Money
-from bankstack.payments.events import TRADE_SUCCEEDED
+from bankstack.payments.events import TRADE_SUCCEEDED, TRANSFER_COMPLETED
+from bankstack.payments.p2p import transfer_of
 from bankstack.payments.screening import trade_payer_of
 from bankstack.payments.service import PaymentsService
 from bankstack.platform.logging import get_logger
@@ -48,17 +52,19 @@ class ReviewOutcomes:
     def _resolve(self, case: dict[str, Any]) -> None:
         release = case["status"] == RELEASING
         for event_id in case["refs"].get("event", []):
-            subject = trade_payer_of(event_id)
-            if subject is None:
-                continue
-            trade_id, payer = subject
+            trade, transfer = trade_payer_of(event_id), transfer_of(event_id)
             try:
-                self._payments.resolve_review(trade_id, payer, release=release)
+                if trade is not None:
+                    self._payments.resolve_review(*trade, release=release)
+                elif transfer is not None:
+                    self._payments.resolve_transfer_review(transfer, release=release)
+                else:
+                    continue
             except (NotFound, Conflict) as error:
-                # Not a held payment (a challenge, a rejected attempt): nothing to settle.
-                log.info("case names no held payment", case=case["id"], reason=error.code)
+                # Not held (a challenge, a rejected attempt, a declined hold): nothing to settle.
+                log.info("case names nothing held", case=case["id"], reason=error.code)
                 continue
-            log.info("review settled", case=case["id"], trade=trade_id, release=release)
+            log.info("review settled", case=case["id"], ref=event_id, release=release)
 
 
 class AmlFeed:
@@ -70,9 +76,8 @@ class AmlFeed:
 
     def handle(self, events: Sequence[Event]) -> None:
         for event in events:
-            if event.topic != TRADE_SUCCEEDED:
-                continue
-            movement = movement_of(json.loads(event.payload)["data"])
+            read = _MOVEMENTS.get(event.topic)
+            movement = None if read is None else read(json.loads(event.payload)["data"])
             if movement is None:
                 continue
             for alert in self._monitor.feed(movement):
@@ -93,3 +98,27 @@ def movement_of(trade: dict[str, Any]) -> Movement | None:
         occurred_at=paid_at,
         source="payment",
     )
+
+
+def transfer_movement_of(transfer: dict[str, Any]) -> Movement | None:
+    """A completed customer transfer as a movement from its sender to its recipient."""
+    sender, recipient = transfer.get("sender_id"), transfer.get("recipient_id")
+    completed_at = transfer.get("completed_at")
+    if not isinstance(sender, str) or not isinstance(recipient, str):
+        return None
+    if not isinstance(completed_at, int):
+        return None
+    return Movement(
+        movement_id=f"transfer:{transfer['id']}",
+        payer=sender,
+        payee=recipient,
+        amount=Money(int(transfer["amount"]), transfer["currency"]),
+        occurred_at=completed_at,
+        source="transfer",
+    )
+
+
+_MOVEMENTS: Final[dict[str, Callable[[dict[str, Any]], Movement | None]]] = {
+    TRADE_SUCCEEDED: movement_of,
+    TRANSFER_COMPLETED: transfer_movement_of,
+}

@@ -6,7 +6,7 @@ schema's one source; ``tests/integration/payments`` checks that the two agree.
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, Integer, MetaData, String, Table
+from sqlalchemy import BigInteger, Boolean, Column, Integer, MetaData, String, Table
 
 metadata = MetaData()
 
@@ -113,4 +113,24 @@ risk_checks = Table(
     Column("hold_attempt", Integer),
     Column("created_at", BigInteger),
     Column("updated_at", BigInteger),
+)
+
+transfers = Table(
+    "payments_transfers",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("sender_id", PARTY),
+    Column("recipient_id", PARTY),
+    Column("reference", String(64)),
+    Column("currency", String(3)),
+    Column("amount", BigInteger),
+    Column("status", String(20)),
+    Column("decision_id", String(40)),
+    Column("via_hold", Boolean),
+    Column("code_hash", String(64)),
+    Column("code_expires_at", BigInteger),
+    Column("code_attempts", Integer),
+    Column("failure_code", String(64)),
+    *_bigints("processing_since", "created_at", "updated_at", "completed_at"),
+    Column("version", Integer),
 )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, Engine
 
+from bankstack.payments.adapters.p2p_sql import SqlCustomerTransfers
 from bankstack.payments.adapters.repositories import (
     SqlCodes,
     SqlMerchants,
@@ -24,6 +25,7 @@ class SqlPaymentsUnitOfWork(SqlUnitOfWork):
     refunds: SqlRefunds
     codes: SqlCodes
     risk_checks: SqlRiskChecks
+    transfers: SqlCustomerTransfers
     outbox: OutboxWriter
 
     def _bind(self, conn: Connection) -> None:
@@ -33,6 +35,7 @@ class SqlPaymentsUnitOfWork(SqlUnitOfWork):
         self.refunds = SqlRefunds(conn)
         self.codes = SqlCodes(conn)
         self.risk_checks = SqlRiskChecks(conn)
+        self.transfers = SqlCustomerTransfers(conn)
         self.outbox = OutboxWriter(conn)
 
 
