@@ -3,7 +3,8 @@
 The run test starts the demo on SQLite for a few seconds and checks, from its output and from
 the database, that the partner apps paid trades, refunded some and traded in escrow through
 ``/v1``, that the webhooks came back verified, that the journal still verifies, and that a
-second run seeds nothing new.
+second run seeds nothing new. Its risk summary shows ordinary customers passing screening
+untouched (the fraud scenarios themselves are tested in process: test_demo_fraud.py).
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ from typer.testing import CliRunner
 
 from bankstack.entrypoints.bootstrap import build_runtime
 from bankstack.entrypoints.cli import app
-from bankstack.entrypoints.demo_partners import CUSTOMERS, MERCHANTS, seed_partners
+from bankstack.entrypoints.demo_customers import ORDINARY, ROSTER
+from bankstack.entrypoints.demo_partners import MERCHANTS, seed_partners
 from bankstack.entrypoints.demo_webhooks import WebhookReceiver, receiver_url
 from bankstack.gateway.domain.apps import KeyStatus
 from bankstack.platform.settings import load_settings
@@ -30,6 +32,11 @@ SUMMARY = re.compile(
     r"partners: ([\d,]+) trades paid, ([\d,]+) refunds, ([\d,]+) escrows held, "
     r"([\d,]+) webhooks received, ([\d,]+) verified, ([\d,]+) failed calls"
 )
+ORDINARY_RISK = re.compile(
+    r"ordinary ([\d,]+) \(accepted ([\d,]+), challenged ([\d,]+), rejected ([\d,]+), "
+    r"held ([\d,]+)"
+)
+WEBHOOKS_REJECTED = re.compile(r"verified [\d,]+ \(rejected")
 SEEDED = "SELECT COUNT(*) FROM {}"
 TABLES = (
     "payments_merchants",
@@ -107,12 +114,15 @@ def test_seeding_again_creates_nothing_and_repairs_a_lost_key_or_a_new_port(sqli
     runtime = build_runtime(settings, start_relay=False, start_workers=False)
     try:
         first = seed_partners(runtime, base_url="http://127.0.0.1:8000")
-        assert first.describe() == "8 merchants, 20 wallets, 8 apps, 8 keys, 8 endpoints new"
+        wallets = len(ROSTER)
+        assert (
+            first.describe() == f"8 merchants, {wallets} wallets, 8 apps, 8 keys, 8 endpoints new"
+        )
         second = seed_partners(runtime, base_url="http://127.0.0.1:8000")
         assert second.describe() == "0 merchants, 0 wallets, 0 apps, 0 keys, 0 endpoints new"
         assert [a.app_id for a in second.apps] == [a.app_id for a in first.apps]
         assert [a.key.key_id for a in second.apps] == [a.key.key_id for a in first.apps]
-        balance = runtime.payments.wallet_balance(f"test.{CUSTOMERS[0][0]}", "CNY")
+        balance = runtime.payments.wallet_balance(f"test.{ORDINARY[0].id}", "CNY")
         assert balance.posted.minor == 20_000_00  # funded once, not twice
 
         lost = first.apps[0]
@@ -153,7 +163,14 @@ def test_demo_partners_pay_refund_and_trade_in_escrow_through_the_api(
     assert verified > 0
     assert received >= verified
     assert failed == 0, output
-    assert "rejected" not in output
+    assert WEBHOOKS_REJECTED.search(output) is None, output
+    ordinary = ORDINARY_RISK.search(output)
+    assert ordinary is not None, output
+    answered, accepted, *stopped = (int(n.replace(",", "")) for n in ordinary.groups())
+    assert answered == accepted > 0
+    assert stopped == [0, 0, 0]  # ordinary customers pay too rarely for any velocity rule
+    for where in ("/risk/cases", "/risk/alerts?subject="):
+        assert where in output
 
     assert count(sqlite_url, "SELECT COUNT(*) FROM payments_trades WHERE status = 'succeeded'")
     assert count(sqlite_url, "SELECT COUNT(*) FROM payments_refunds WHERE status = 'succeeded'")

@@ -6,16 +6,17 @@
    run answers ``exists`` everywhere and changes nothing;
 2. with partners (the default), seed payments through its services (``demo_partners``): eight
    named merchants, a test-mode partner app for each with its Ed25519 key under the key
-   directory and a webhook endpoint back to this server, twenty customers with funded test
-   wallets; again nothing changes on a second run;
+   directory and a webhook endpoint back to this server, 500 customers (and Mallory's
+   wallets) with funded test wallets; again nothing changes on a second run;
 3. serve the API in this process (uvicorn), with the admin token from
    ``BANKSTACK_ADMIN_TOKEN`` or a fresh one, cashier links on this server's own address
    (unless ``BANKSTACK_PUBLIC_URL`` says otherwise), the cashier letting the demo customers
    pay, and the webhook receiver (``demo_webhooks``) mounted;
 4. once the server listens, open a trade for a person to pay in the browser, print the panel
    (``demo_panel``), then run the ledger traffic (``demo_traffic``) and the partner apps
-   (``demo_trades``) against it over HTTP, printing status lines every few seconds, until
-   ``--duration`` runs out or Ctrl-C.
+   (``demo_trades``, with a little fraud: ``demo_fraud``, and a staff reviewer working the
+   risk queue: ``demo_reviewer``) against it over HTTP, printing status lines every few
+   seconds, until ``--duration`` runs out or Ctrl-C.
 """
 
 from __future__ import annotations
@@ -41,7 +42,12 @@ from bankstack.entrypoints.demo_panel import (
     print_ledger_status,
     print_partner_status,
 )
-from bankstack.entrypoints.demo_partners import PartnerSeed, cashier_customers, seed_partners
+from bankstack.entrypoints.demo_partners import (
+    PartnerSeed,
+    cashier_customers,
+    demo_phone,
+    seed_partners,
+)
 from bankstack.entrypoints.demo_trades import PartnerTraffic, Showcase
 from bankstack.entrypoints.demo_traffic import (
     ACCOUNT_CASH,
@@ -194,7 +200,9 @@ class _Demo:
             for partner in partners.apps:
                 self.receiver.register(partner.app_id, partner.webhook_secret)
             install_receiver(app, self.receiver)
-            self.traffic = PartnerTraffic(base_url, token, partners.apps, rate=options.trade_rate)
+            self.traffic = PartnerTraffic(
+                base_url, token, partners.apps, rate=options.trade_rate, phone=demo_phone(runtime)
+            )
         config = uvicorn.Config(app, log_config=None, access_log=False, server_header=False)
         self.server = uvicorn.Server(config)
         self.simulator = TrafficSimulator(
@@ -283,4 +291,14 @@ class _Demo:
             key_dir=settings.key_dir,
             partners=self.partners,
             showcase=showcase,
+            risk_model=_risk_model(self.runtime),
         )
+
+
+def _risk_model(runtime: Runtime) -> str:
+    if runtime.risk is None:
+        return "risk screening is off (BANKSTACK_RISK_ENABLED=false)"
+    if runtime.risk.model_version is None:
+        return f"none in {runtime.settings.model_dir}: rules alone (run: bankstack risk train)"
+    version, registry = runtime.risk.model_version, runtime.settings.model_dir
+    return f"fraud model {version} from {registry} (trained on synthetic data)"

@@ -3,8 +3,9 @@
 The panel says where to look (API, OpenAPI docs, JWKS, the cashier page of a trade waiting to
 be paid, the webhook receiver, the partner keys) and what the demo bank holds; below it, a
 few ``curl`` commands for the ledger and ``/admin``, and a partner SDK snippet that reads the
-waiting trade with the app's own key. Every few seconds a status line for the ledger traffic
-and, with partners, one for the partner apps and the webhooks they received.
+waiting trade with the app's own key. With partners, the risk rows (``demo_risk_panel``) say
+where the staff review queue is. Every few seconds a status line for the ledger traffic and,
+with partners, one for the partner apps and the webhooks they received and one for risk.
 """
 
 from __future__ import annotations
@@ -17,7 +18,14 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from bankstack.entrypoints.demo_partners import CUSTOMERS, KEY_SUBDIR, PartnerSeed
+from bankstack.entrypoints.demo_customers import ORDINARY, ROSTER
+from bankstack.entrypoints.demo_partners import KEY_SUBDIR, PartnerSeed
+from bankstack.entrypoints.demo_risk_panel import (
+    risk_examples,
+    risk_rows,
+    risk_status,
+    risk_summary,
+)
 from bankstack.entrypoints.demo_traffic import customer_id, deposit_id, merchant_id
 from bankstack.entrypoints.demo_webhooks import PATH, WebhookReceiver
 
@@ -38,6 +46,7 @@ class Banner:
     key_dir: str
     partners: PartnerSeed | None = None
     showcase: Showcase | None = None
+    risk_model: str = ""  # what scores payments besides the rules, one line
 
 
 def print_banner(console: Console, banner: Banner) -> None:
@@ -55,9 +64,13 @@ def print_banner(console: Console, banner: Banner) -> None:
         names = ", ".join(a.merchant.name for a in apps)
         grid.add_row(
             "Merchants",
-            f"{len(apps)} with a test-mode partner app each ({names}); {len(CUSTOMERS)} "
+            f"{len(apps)} with a test-mode partner app each ({names}); {len(ROSTER)} "
             f"customers with test wallets; {banner.partners.describe()}",
         )
+        for name, text in risk_rows(base):
+            grid.add_row(name, text)
+        if banner.risk_model:
+            grid.add_row("Risk model", banner.risk_model)
         grid.add_row("JWKS", f"{base}/.well-known/jwks.json")
         grid.add_row("Webhooks", f"{base}{PATH}/<app id>, verified with the SDK")
         grid.add_row("App keys", f"{banner.key_dir}/{KEY_SUBDIR}/<merchant>.pem")
@@ -71,6 +84,9 @@ def print_banner(console: Console, banner: Banner) -> None:
         console.print(Text(f"  {line}"), soft_wrap=True)
     if banner.partners is not None:
         console.print(Text(f"  {_admin_example(base, banner.token)}"), soft_wrap=True)
+        console.print("The risk review queue (staff):", style="bold")
+        for line in risk_examples(base, banner.token):
+            console.print(Text(f"  {line}"), soft_wrap=True)
     if banner.showcase is not None:
         console.print("A partner app, with the SDK (.venv/bin/python):", style="bold")
         console.print(Text(_sdk_example(base, banner.showcase)), soft_wrap=True)
@@ -96,7 +112,7 @@ def _ledger_examples(base: str, token: str) -> list[str]:
 
 def _admin_example(base: str, token: str) -> str:
     body = (
-        f'{{"customer_id":"{CUSTOMERS[0][0]}","deposit":{{"amount":50000,"currency":"CNY"}},'
+        f'{{"customer_id":"{ORDINARY[0].id}","deposit":{{"amount":50000,"currency":"CNY"}},'
         '"reference":"try-\'$(date +%s)\'"}'
     )
     return (
@@ -160,6 +176,7 @@ def print_partner_status(
         highlight=False,
         soft_wrap=True,
     )
+    console.print(risk_status(traffic, time.strftime("%H:%M:%S")), highlight=False, soft_wrap=True)
     return paid, now
 
 
@@ -169,7 +186,8 @@ def partner_summary(traffic: PartnerTraffic, receiver: WebhookReceiver) -> str:
     return (
         f"partners: {outcomes['paid']:,} trades paid, {outcomes['refunds']:,} refunds, "
         f"{outcomes['escrow held']:,} escrows held, {hooks.received:,} webhooks received, "
-        f"{hooks.verified:,} verified, {sum(failures.values()):,} failed calls"
+        f"{hooks.verified:,} verified, {sum(failures.values()):,} failed calls\n"
+        f"{risk_summary(traffic)}"
     )
 
 

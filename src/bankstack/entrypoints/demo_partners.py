@@ -8,8 +8,9 @@
 - one test-mode partner app per merchant, with an Ed25519 key whose private half is a PEM
   file under ``<BANKSTACK_KEY_DIR>/demo/`` (made on the first run, reused after), and a
   webhook endpoint pointing at the demo's own receiver (``demo_webhooks``);
-- twenty customers with test-mode wallets (``test.<id>``), funded once with 20,000 CNY (the
-  funding reference is fixed, so funding again moves nothing).
+- the demo's customers (``demo_customers``: 500 ordinary ones, a few legitimate big spenders
+  and Mallory's wallets) with test-mode wallets (``test.<id>``), each funded once with its
+  opening amount (the funding reference is fixed, so funding again moves nothing).
 
 Everything is looked up before it is made, so a second run creates nothing. Two things can
 change on a later run: a key file that was deleted gets a new key (the lost ones are
@@ -20,12 +21,14 @@ address (endpoints are never deleted: the old one is disabled).
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Final
 
 from bankstack.entrypoints.bootstrap import Runtime
+from bankstack.entrypoints.demo_customers import FEATURED, ROSTER, DemoCustomer
 from bankstack.entrypoints.demo_webhooks import PATH, receiver_url
 from bankstack.gateway.adapters.keys import load_or_create_signing_key
 from bankstack.gateway.api.views import scoped
@@ -42,7 +45,6 @@ from bankstack.payments import (
 from bankstack_sdk import SigningKey
 
 CURRENCY: Final = "CNY"
-OPENING_BALANCE: Final = 20_000_00  # fen: 20,000 CNY per demo customer
 KEY_SUBDIR: Final = "demo"
 OPENING_REFERENCE: Final = "demo-opening"
 
@@ -78,19 +80,23 @@ MERCHANTS: Final = (
                  escrow=True),
 )  # fmt: skip
 
-CUSTOMERS: Final = (
-    ("wang-fang", "Wang Fang"), ("li-wei", "Li Wei"), ("zhang-min", "Zhang Min"),
-    ("liu-yang", "Liu Yang"), ("chen-jing", "Chen Jing"), ("yang-lei", "Yang Lei"),
-    ("zhao-li", "Zhao Li"), ("huang-tao", "Huang Tao"), ("zhou-xin", "Zhou Xin"),
-    ("wu-hua", "Wu Hua"), ("xu-ming", "Xu Ming"), ("sun-yan", "Sun Yan"), ("ma-jun", "Ma Jun"),
-    ("zhu-lin", "Zhu Lin"), ("hu-bo", "Hu Bo"), ("guo-mei", "Guo Mei"), ("he-ping", "He Ping"),
-    ("lin-na", "Lin Na"), ("gao-qiang", "Gao Qiang"), ("luo-xue", "Luo Xue"),
-)  # fmt: skip
-
 
 def cashier_customers() -> list[tuple[str, str]]:
-    """Whom the cashier page lets pay: (payments-side id, label), all in test mode."""
-    return [(scoped(cid, livemode=False), f"{name} (test wallet)") for cid, name in CUSTOMERS]
+    """Whom the cashier page lets pay: (payments-side id, label), all in test mode. The
+    twenty named customers only: a list of hundreds would not help a person choose."""
+    return [(scoped(c.id, livemode=False), f"{c.name} (test wallet)") for c in FEATURED]
+
+
+def demo_phone(runtime: Runtime) -> Callable[[str], str | None]:
+    """The demo customers' phones: the newest one-time code the runtime sent to one of them
+    (unscoped id), as the cashier page shows it."""
+
+    def newest_code(customer_id: str) -> str | None:
+        inbox = runtime.codes
+        sent = None if inbox is None else inbox.latest(scoped(customer_id, livemode=False))
+        return None if sent is None else sent.code
+
+    return newest_code
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,13 +121,16 @@ class PartnerSeed:
 _KINDS: Final = ("merchants", "wallets", "apps", "keys", "endpoints")
 
 
-def seed_partners(runtime: Runtime, *, base_url: str) -> PartnerSeed:
+def seed_partners(
+    runtime: Runtime, *, base_url: str, customers: Sequence[DemoCustomer] = ROSTER
+) -> PartnerSeed:
+    """Seed the merchants, their apps and the wallets of ``customers`` (tests pass a few)."""
     payments, apps = runtime.payments, runtime.partners.apps
     key_dir = Path(runtime.settings.key_dir) / KEY_SUBDIR
     created: Counter[str] = Counter()
     payments.setup_currency(CURRENCY)
-    for customer_id, _ in CUSTOMERS:
-        created["wallets"] += _wallet(payments, scoped(customer_id, livemode=False))
+    for customer in customers:
+        created["wallets"] += _wallet(payments, customer)
     seeded = []
     for merchant in MERCHANTS:
         created["merchants"] += _merchant(payments, merchant)
@@ -153,7 +162,8 @@ def _merchant(payments: PaymentsService, merchant: DemoMerchant) -> bool:
     return new
 
 
-def _wallet(payments: PaymentsService, customer_id: str) -> bool:
+def _wallet(payments: PaymentsService, customer: DemoCustomer) -> bool:
+    customer_id = scoped(customer.id, livemode=False)
     try:
         payments.get_wallet(customer_id, CURRENCY)
         new = False
@@ -161,7 +171,7 @@ def _wallet(payments: PaymentsService, customer_id: str) -> bool:
         payments.open_wallet(customer_id, CURRENCY)
         new = True
     # Always: a run that stopped between opening and funding is completed, never doubled.
-    opening = Money(OPENING_BALANCE, CURRENCY)
+    opening = Money(customer.opening_fen, CURRENCY)
     funding = FundWallet(customer_id=customer_id, amount=opening, reference=OPENING_REFERENCE)
     payments.fund_wallet(funding)  # the transfer id derives from customer and reference
     return new

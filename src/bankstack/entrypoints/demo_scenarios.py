@@ -1,7 +1,8 @@
 """What the demo's partner apps do, one scenario at a time, through the SDK over HTTP.
 
-Each scenario picks a merchant (by its share of traffic) and a demo customer, and calls
-``/v1`` the way the merchant's till or website would:
+Each scenario picks a merchant (by its share of traffic) and one of the 500 ordinary demo
+customers (``demo_customers``), and calls ``/v1`` the way the merchant's till or website
+would; a customer pays from their own phone and home IP, which risk screening sees:
 
 - ``qr`` (48): a QR trade the customer scans and pays from the wallet (test mode:
   ``POST /v1/trades/{id}/pay {"customer_id"}``); now and then a second customer scans the
@@ -18,9 +19,12 @@ Each scenario picks a merchant (by its share of traffic) and a demo customer, an
   to a short deadline for the payments worker to release or refund.
 
 A paid trade is sometimes refunded a few seconds later: in full (12 %), in part (10 %) or
-in two partial refunds (6 %). A wallet that runs dry is topped up through ``/admin`` and the
-payment tried again. Follow-ups run later through ``Partner.later``, on whichever worker is
-free. Amounts are log-normal around the merchant's typical ticket, 5 to 300 CNY.
+in two partial refunds (6 %). Paying goes through ``demo_paying``: a wallet that runs dry is
+topped up, a rare challenge is confirmed with the code on the customer's phone, a payment
+held for review is left to staff. Follow-ups run later through ``Partner.later``, on
+whichever worker is free. Amounts are log-normal around the merchant's typical ticket, 5 to
+300 CNY. One scenario in twenty-five is not ordinary (``demo_fraud``): Mallory at work, or
+a legitimate customer whom risk rightly asks to confirm.
 """
 
 from __future__ import annotations
@@ -29,40 +33,37 @@ import math
 import random
 import uuid
 from collections.abc import Callable
-from typing import Any, Final, Protocol
+from typing import Any, Final
 
-from bankstack.entrypoints.demo_partners import CURRENCY, CUSTOMERS, PartnerApp
+from bankstack.entrypoints.demo_customers import ORDINARY, DemoCustomer
+from bankstack.entrypoints.demo_fraud import SPECIAL_SHARE, run_special
+from bankstack.entrypoints.demo_partners import CURRENCY, PartnerApp
+from bankstack.entrypoints.demo_paying import (
+    RISK_ANSWERS,
+    Json,
+    Partner,
+    Payer,
+    Step,
+    confirm_then_pay,
+    pay,
+    record,
+    top_up,
+)
 from bankstack.kernel.ids import new_id
-from bankstack_sdk import ApiError, BankstackClient
+from bankstack_sdk import ApiError
 
 MIN_FEN: Final = 5_00
 MAX_FEN: Final = 300_00
-TOP_UP_FEN: Final = 10_000_00
 _SCENARIOS: Final = {"qr": 48, "barcode": 10, "closed": 6, "abandoned": 3, "replayed": 5}
 _ESCROW_WEIGHT: Final = 18
 _ESCROW_FATES: Final = {"release": 60, "dispute": 12, "refund": 13, "deadline": 15}
 
 
-class Partner(Protocol):
-    """A worker's view of the partner apps: its clients, its random source, the counters."""
-
-    rng: random.Random
-
-    def api(self, app: PartnerApp) -> BankstackClient: ...
-
-    def admin(self, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]: ...
-
-    def later(self, delay_s: float, step: Step) -> None: ...
-
-    def count(self, what: str, n: int = 1) -> None: ...
-
-
-Step = Callable[[Partner], None]
-Json = dict[str, Any]
-
-
 def run_scenario(partner: Partner, apps: tuple[PartnerApp, ...]) -> None:
     rng = partner.rng
+    if rng.random() < SPECIAL_SHARE:
+        run_special(partner, apps)
+        return
     names = [*_SCENARIOS, "escrow"]
     name = rng.choices(names, [*_SCENARIOS.values(), _ESCROW_WEIGHT])[0]
     escrow = name == "escrow"
@@ -85,42 +86,27 @@ def trade_body(rng: random.Random, app: PartnerApp, **extra: Any) -> Json:
     }
 
 
-def _customer(rng: random.Random) -> str:
-    return rng.choice(CUSTOMERS)[0]
+def _customer(rng: random.Random) -> DemoCustomer:
+    return rng.choice(ORDINARY)
 
 
-def pay(partner: Partner, app: PartnerApp, trade: Json, customer: str) -> Json:
-    """Pay from the customer's wallet; a dry wallet is topped up and the payment retried."""
-    path = f"/v1/trades/{trade['id']}/pay"
-    try:
-        paid: Json = partner.api(app).post(path, {"customer_id": customer}).data
-    except ApiError as error:
-        if error.code != "insufficient_funds":
-            raise
-        top_up(partner, customer)
-        paid = partner.api(app).post(path, {"customer_id": customer}).data
-    partner.count("paid")
-    return paid
-
-
-def top_up(partner: Partner, customer: str) -> None:
-    deposit = {"amount": TOP_UP_FEN, "currency": CURRENCY}
-    reference = f"top-up-{uuid.uuid4().hex}"
-    partner.admin(
-        "/admin/wallets", {"customer_id": customer, "deposit": deposit, "reference": reference}
-    )
-    partner.count("top_ups")
+def _paid(partner: Partner, app: PartnerApp, trade: Json, customer: DemoCustomer) -> Json | None:
+    """The trade once paid; None when it is not (held for review, or refused by risk)."""
+    paid = pay(partner, app, trade, Payer.own(customer)).trade
+    return paid if paid is not None and paid["status"] == "succeeded" else None
 
 
 def _qr(partner: Partner, app: PartnerApp) -> None:
     rng = partner.rng
     trade = partner.api(app).post("/v1/trades", trade_body(rng, app)).data
     customer = _customer(rng)
-    paid = pay(partner, app, trade, customer)
+    paid = _paid(partner, app, trade, customer)
+    if paid is None:
+        return
     if rng.random() < 0.04:  # noqa: PLR2004 - a second customer scans the same code
-        late = next(c for c, _ in CUSTOMERS if c != customer)
+        late = next(c for c in ORDINARY if c != customer)
         try:
-            partner.api(app).post(f"/v1/trades/{trade['id']}/pay", {"customer_id": late})
+            partner.api(app).post(f"/v1/trades/{trade['id']}/pay", {"customer_id": late.id})
         except ApiError as error:
             partner.count(f"declined {error.code}")
     _maybe_refund(partner, app, paid)
@@ -129,18 +115,38 @@ def _qr(partner: Partner, app: PartnerApp) -> None:
 def _barcode(partner: Partner, app: PartnerApp) -> None:
     rng = partner.rng
     customer = _customer(rng)
-    code = partner.admin(f"/admin/wallets/{customer}/payment_codes")["code"]
+    code = partner.admin(f"/admin/wallets/{customer.id}/payment_codes")["code"]
     body = trade_body(rng, app, method="barcode", auth_code=code)
     try:
-        paid = partner.api(app).post("/v1/trades", body).data
+        paid: Json | None = partner.api(app).post("/v1/trades", body).data
     except ApiError as error:
-        if error.code != "insufficient_funds":
-            raise
-        partner.count(f"declined {error.code}")
-        top_up(partner, customer)  # the customer tops up and pays next time
-        return
-    partner.count("paid")
-    _maybe_refund(partner, app, paid)
+        if error.code == "insufficient_funds":
+            partner.count(f"declined {error.code}")
+            top_up(partner, customer.id)  # the customer tops up and pays next time
+            return
+        paid = _barcode_screened(partner, app, body["out_trade_no"], customer, error)
+    else:
+        held = paid is not None and paid["status"] == "processing"
+        record(partner, customer.kind, "held" if held else "accepted")
+        if not held:
+            partner.count("paid")
+    if paid is not None and paid["status"] == "succeeded":
+        _maybe_refund(partner, app, paid)
+
+
+def _barcode_screened(
+    partner: Partner, app: PartnerApp, out_trade_no: str, customer: DemoCustomer, error: ApiError
+) -> Json | None:
+    """Risk said no, or not yet: a challenged customer confirms the code on their phone and
+    the till, finding the trade by its number, takes the payment from the wallet."""
+    outcome = RISK_ANSWERS.get(error.code)
+    if outcome is None:
+        raise error
+    record(partner, customer.kind, outcome)
+    if outcome == "rejected":
+        return None
+    found = partner.api(app).get("/v1/trades", {"out_trade_no": out_trade_no}).data["data"][0]
+    return confirm_then_pay(partner, app, found["id"], Payer.own(customer)).trade
 
 
 def _closed(partner: Partner, app: PartnerApp) -> None:
@@ -167,8 +173,9 @@ def _replayed(partner: Partner, app: PartnerApp) -> None:
     replayed = again.headers.get("idempotent-replayed") == "true"
     same = again.data["id"] == reused.data["id"] == first.data["id"]
     partner.count("replays recognised" if replayed and same else "replays NOT recognised")
-    paid = pay(partner, app, first.data, _customer(rng))
-    _maybe_refund(partner, app, paid)
+    paid = _paid(partner, app, first.data, _customer(rng))
+    if paid is not None:
+        _maybe_refund(partner, app, paid)
 
 
 def _maybe_refund(partner: Partner, app: PartnerApp, trade: Json) -> None:
@@ -210,12 +217,13 @@ def _escrow(partner: Partner, app: PartnerApp) -> None:
         terms = {"deadline_s": rng.randint(3, 6), "on_deadline": rng.choice(["release", "refund"])}
     trade = partner.api(app).post("/v1/trades", trade_body(rng, app, escrow=terms)).data
     buyer = _customer(rng)
-    pay(partner, app, trade, buyer)
+    if _paid(partner, app, trade, buyer) is None:
+        return  # held for review or refused: the escrow's steps wait for a paid trade
     partner.count("escrow held")
     base = f"/v1/trades/{trade['id']}/escrow"
 
     def release(later: Partner) -> None:
-        later.api(app).post(f"{base}/release", {"customer_id": buyer})
+        later.api(app).post(f"{base}/release", {"customer_id": buyer.id})
         later.count("escrow released")
 
     def give_back(later: Partner) -> None:

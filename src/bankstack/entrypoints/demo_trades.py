@@ -3,7 +3,10 @@
 Every ``/v1`` call goes through the SDK (``BankstackClient``): signed with the app's key,
 its answer's platform signature checked against the JWKS (fetched once, in ``prepare``), and
 retried by the SDK with the same ``Idempotency-Key`` on a 5xx, a 429 or a connection error.
-Staff calls (top-ups, payment codes, dispute rulings) go to ``/admin`` with the bearer token.
+Staff calls (top-ups, payment codes, dispute rulings) go to ``/admin`` with the bearer token;
+the simulated risk reviewer (``demo_reviewer``) works ``/risk/cases`` alongside, on its own
+thread. A customer asked for a one-time code reads it on their phone: ``phone`` (in the demo,
+the runtime's in-memory code inbox, the same process).
 
 The workers share one target rate of new scenarios per second; a follow-up (a refund, an
 escrow release) waits in a shared queue until it is due and runs on the next free worker.
@@ -21,7 +24,7 @@ import random
 import threading
 import time
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final, Self
 
@@ -29,7 +32,9 @@ import httpx
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from bankstack.entrypoints.demo_partners import CURRENCY, PartnerApp
-from bankstack.entrypoints.demo_scenarios import Step, run_scenario
+from bankstack.entrypoints.demo_paying import Step
+from bankstack.entrypoints.demo_reviewer import Reviewer
+from bankstack.entrypoints.demo_scenarios import run_scenario
 from bankstack.kernel.ids import new_id
 from bankstack_sdk import BankstackClient, BankstackSdkError, TransportFailed
 from bankstack_sdk.problems import api_error
@@ -86,6 +91,7 @@ class PartnerTraffic:
         rate: float,
         workers: int = 2,
         seed: int | None = None,
+        phone: Callable[[str], str | None] = lambda _customer: None,
     ) -> None:
         self.base_url = base_url
         self.admin_token = admin_token
@@ -95,6 +101,9 @@ class PartnerTraffic:
         self._interval = workers / max(rate, 0.01)
         self._workers = workers
         self._seed = seed if seed is not None else random.randrange(1 << 32)  # noqa: S311
+        self.phone = phone
+        self.reviewer = Reviewer(base_url, admin_token, seed=self._seed)
+        self._sequences: Counter[str] = Counter()
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self._queue: list[_FollowUp] = []
@@ -131,6 +140,7 @@ class PartnerTraffic:
         self._stop.wait(seconds)
 
     def start(self) -> None:
+        self.reviewer.start()
         for n in range(self._workers):
             thread = threading.Thread(target=self._run, args=(n,), name=f"demo-partner-{n}")
             thread.daemon = True
@@ -142,6 +152,12 @@ class PartnerTraffic:
         for thread in self._threads:
             thread.join(timeout)
         self._threads.clear()
+        self.reviewer.stop(timeout)
+
+    def sequence(self, name: str) -> int:
+        with self._queue_lock:
+            self._sequences[name] += 1
+            return self._sequences[name] - 1
 
     def later(self, delay_s: float, step: Step) -> None:
         due = _FollowUp(time.monotonic() + delay_s, next(self._seq), step)
@@ -217,6 +233,12 @@ class _Worker:
 
     def later(self, delay_s: float, step: Step) -> None:
         self._traffic.later(delay_s, step)
+
+    def phone(self, customer_id: str) -> str | None:
+        return self._traffic.phone(customer_id)
+
+    def sequence(self, name: str) -> int:
+        return self._traffic.sequence(name)
 
     def count(self, what: str, n: int = 1) -> None:
         self._traffic.stats.count(what, n)
