@@ -1,13 +1,15 @@
-"""Fraud typologies the decision engine should stop: account takeover and card testing.
+"""Card testing, and the helpers every typology shares (episode starts, splits, balances).
 
-Account takeover: a login from a device and IP the victim never used, sometimes a change of
-the account's phone or bound device, then two to four transfers within minutes to payees the
-victim never paid, draining 90-100% of the victim's balance at that moment (the balance the
-simulated stream itself implies: opening balance plus inflows minus outflows so far).
+Card testing: someone checks stolen card credentials with small payments at many merchants
+through the merchant API (no phone forwarded, as for any online checkout), from one device:
+either one card at 8-20 merchants, or a handful of cards taking turns. Most testers now pace
+themselves under the one-minute velocity rules (16 s - 2.5 min apart, so no minute holds more
+than four tries) and rotate two to five IPs, some of them shared carrier addresses; the rest
+(``1 - card_testing_slow_share``) still fire a burst within a minute or two from one IP. Six
+tries in ten are tiny (0.01-1.99, where honest transit rides cost 1.00-8.00); the rest look
+like a snack or a ride (2.00-30.00).
 
-Card testing: someone checks stolen card credentials with tiny payments (0.01-1.99) at many
-merchants within a minute or two, through the merchant API, from one device: either one card
-at 8-20 merchants, or 8-20 different customers' cards, one payment each.
+Account takeover is in takeover.py.
 """
 
 from __future__ import annotations
@@ -15,34 +17,20 @@ from __future__ import annotations
 import itertools
 import random
 from collections.abc import Iterable
-from types import MappingProxyType
 from typing import Final
 
 from bankstack.risk.domain.event import EventKind
 from bankstack.risk.simulator.cast import Cast
-from bankstack.risk.simulator.config import (
-    ACCOUNT_TAKEOVER,
-    CARD_TESTING,
-    DAY,
-    MINUTE,
-    NS_PER_SECOND,
-    SimulationConfig,
-)
+from bankstack.risk.simulator.config import CARD_TESTING, DAY, NS_PER_SECOND, SimulationConfig
 from bankstack.risk.simulator.emitter import Emitter, LabelledEvent
 from bankstack.risk.simulator.normal import time_of_day
-from bankstack.risk.simulator.world import (
-    Customer,
-    World,
-    new_account,
-    new_device,
-    new_ip,
-    new_phone,
-)
+from bankstack.risk.simulator.world import Customer, World, new_device, new_ip
 
-_MIN_DRAIN: Final = 100_000  # 1,000.00: even a near-empty account is worth emptying
 _ONE_CARD_SHARE: Final = 0.6
-_PHONE_CHANGE: Final = MappingProxyType({"field": "phone"})
-_DEVICE_CHANGE: Final = MappingProxyType({"field": "device"})
+_TINY_SHARE: Final = 0.6
+_SHARED_IP_SHARE: Final = 0.3  # a rotating tester's IP that is a carrier's shared address
+_SLOW_GAP_NS: Final = (16 * NS_PER_SECOND, 150 * NS_PER_SECOND)  # 4 gaps > 1 min
+_BURST_GAP_NS: Final = (NS_PER_SECOND, 6 * NS_PER_SECOND)
 
 
 def episode_start(config: SimulationConfig, rng: random.Random, span_days: int = 1) -> int:
@@ -51,81 +39,55 @@ def episode_start(config: SimulationConfig, rng: random.Random, span_days: int =
     return config.start_ns + day * DAY + time_of_day(rng)
 
 
-def take_over_accounts(
-    emitter: Emitter, config: SimulationConfig, cast: Cast, rng: random.Random
-) -> None:
-    """Play every takeover; run last, so that the drained balances include all other events."""
-    starts = {victim.customer_id: episode_start(config, rng) for victim in cast.takeover_victims}
-    balances = balances_before(emitter.events(), cast.takeover_victims, starts)
-    for victim in cast.takeover_victims:
-        at = starts[victim.customer_id]
-        _take_over(emitter, victim, at, balances[victim.customer_id], rng)
-
-
-def _take_over(
-    emitter: Emitter, victim: Customer, at: int, balance: int, rng: random.Random
-) -> None:
-    device, ip, phone = new_device(rng), new_ip(rng), victim.phone
-    actor = victim.actor
-    emitter.emit(
-        actor, EventKind.LOGIN, at, device=device, ip=ip, phone=phone, typology=ACCOUNT_TAKEOVER
-    )
-    if rng.random() < 0.5:  # noqa: PLR2004 - half the attackers lock the owner out first
-        at += rng.randrange(20, 90) * NS_PER_SECOND
-        change = _PHONE_CHANGE if rng.random() < 0.5 else _DEVICE_CHANGE  # noqa: PLR2004
-        if change is _PHONE_CHANGE:
-            phone = new_phone(rng)
-        emitter.emit(
-            actor,
-            EventKind.ACCOUNT_CHANGE,
-            at,
-            device=device,
-            ip=ip,
-            phone=phone,
-            attributes=change,
-            typology=ACCOUNT_TAKEOVER,
-        )
-    drain = max(balance, _MIN_DRAIN) * rng.randrange(90, 101) // 100
-    for part in split(drain, rng.randint(2, 4), rng):
-        at += rng.randrange(15 * NS_PER_SECOND, 4 * MINUTE)
-        emitter.emit(
-            actor,
-            EventKind.TRANSFER,
-            at,
-            amount_minor=part,
-            counterparty=new_account(rng),
-            device=device,
-            ip=ip,
-            phone=phone,
-            typology=ACCOUNT_TAKEOVER,
-        )
-
-
 def play_card_testing(
     emitter: Emitter, config: SimulationConfig, world: World, cast: Cast, rng: random.Random
 ) -> None:
     for _ in range(config.episodes(CARD_TESTING)):
         at = episode_start(config, rng)
-        device, ip = new_device(rng), new_ip(rng)
-        tries = rng.randint(8, 20)
-        merchants = rng.sample(world.merchants, tries)
-        if rng.random() < _ONE_CARD_SHARE:
-            cards = [rng.choice(cast.bystanders)] * tries
-        else:
-            cards = rng.sample(cast.bystanders, tries)
-        for card, merchant in zip(cards, merchants, strict=True):
-            at += rng.randrange(NS_PER_SECOND, 6 * NS_PER_SECOND)
-            emitter.emit(
-                card.actor,
-                EventKind.PAYMENT,
-                at,
-                amount_minor=rng.randrange(1, 200),
-                merchant=merchant,
-                device=device,
-                ip=ip,
-                channel="api",
-                typology=CARD_TESTING,
-            )
+        slow = rng.random() < config.card_testing_slow_share
+        _test_cards(emitter, world, cast, at, rng, slow=slow)
+
+
+def _test_cards(
+    emitter: Emitter, world: World, cast: Cast, at: int, rng: random.Random, *, slow: bool
+) -> None:
+    device = new_device(rng)
+    tries = rng.randint(8, 20)
+    merchants = rng.sample(world.merchants, tries)
+    if rng.random() < _ONE_CARD_SHARE:
+        cards = [rng.choice(cast.bystanders)] * tries
+    elif slow:  # a handful of cards taking turns
+        pool = rng.sample(cast.bystanders, rng.randint(3, 8))
+        cards = [pool[index % len(pool)] for index in range(tries)]
+    else:
+        cards = rng.sample(cast.bystanders, tries)
+    if slow:
+        ips = [_proxy_ip(world, rng) for _ in range(rng.randint(2, 5))]
+        gap = _SLOW_GAP_NS
+    else:
+        ips, gap = [new_ip(rng)], _BURST_GAP_NS
+    for card, merchant in zip(cards, merchants, strict=True):
+        at += rng.randrange(*gap)
+        emitter.emit(
+            card.actor,
+            EventKind.PAYMENT,
+            at,
+            amount_minor=_probe(rng),
+            merchant=merchant,
+            device=device,
+            ip=rng.choice(ips),
+            channel="api",
+            typology=CARD_TESTING,
+        )
+
+
+def _proxy_ip(world: World, rng: random.Random) -> str:
+    return rng.choice(world.mobile_ips) if rng.random() < _SHARED_IP_SHARE else new_ip(rng)
+
+
+def _probe(rng: random.Random) -> int:
+    """A test payment: tiny (0.01-1.99) or the size of a snack or a ride (2.00-30.00)."""
+    return rng.randrange(1, 200) if rng.random() < _TINY_SHARE else rng.randrange(200, 3_001)
 
 
 def balances_before(

@@ -2,7 +2,8 @@
 
 Each part of the world draws from its own ``random.Random``, seeded from the config's seed and
 the part's name, so the stream is a pure function of the config, and changing a typology's
-rate changes who is cast in it but never shifts the times and amounts of normal life.
+rate changes who is cast in it but never shifts the times and amounts of normal life or of
+the honest look-alikes.
 
 Account takeovers are played last: the balance they drain is what the rest of the stream
 left in the victim's account at that moment.
@@ -26,9 +27,11 @@ from bankstack.risk.simulator.config import (
     SimulationConfig,
 )
 from bankstack.risk.simulator.emitter import Emitter, LabelledEvent
-from bankstack.risk.simulator.fraud import play_card_testing, take_over_accounts
+from bankstack.risk.simulator.fraud import play_card_testing
 from bankstack.risk.simulator.laundering import Laundering
+from bankstack.risk.simulator.lookalike import live_lookalikes
 from bankstack.risk.simulator.normal import live
+from bankstack.risk.simulator.takeover import take_over_accounts
 from bankstack.risk.simulator.world import build_world
 
 NORMAL = "normal"
@@ -40,13 +43,14 @@ def simulate(config: SimulationConfig) -> Iterator[LabelledEvent]:
     world, cast = cast_roles(config, world, _rng(config, "cast"))
     emitter = Emitter(seed=config.seed, currency=config.currency)
     live(emitter, world, config, _rng(config, "normal"))
+    live_lookalikes(emitter, world, config, _rng(config, "lookalike"))
     play_card_testing(emitter, config, world, cast, _rng(config, CARD_TESTING))
     laundering = Laundering(emitter, world, config)
     laundering.mule_fan_in(cast, _rng(config, MULE_FAN_IN))
     laundering.structuring(cast, _rng(config, STRUCTURING))
     laundering.cycle(cast, _rng(config, CYCLE))
     laundering.fan_out(cast, _rng(config, FAN_OUT))
-    take_over_accounts(emitter, config, cast, _rng(config, ACCOUNT_TAKEOVER))
+    take_over_accounts(emitter, config, world, cast, _rng(config, ACCOUNT_TAKEOVER))
     yield from emitter.in_time_order()
 
 

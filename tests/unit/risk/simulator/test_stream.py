@@ -119,6 +119,8 @@ def test_all_event_kinds_but_loans_occur():
         {"currency": "XXX"},
         {"cycle_rate": -0.1},
         {"fan_out_rate": 1.5},
+        {"travel_rate": 1.5},
+        {"takeover_mimic_share": -0.1},
         {"customers": 80, "structuring_rate": 0.06},  # too few bystanders left
     ],
 )

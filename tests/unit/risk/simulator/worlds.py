@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from functools import cache
 
 from bankstack.risk.simulator import LabelledEvent, SimulationConfig, simulate
@@ -26,6 +27,8 @@ def _config(*, seed: int, days: int, customers: int, rate: float) -> SimulationC
 SMALL = _config(seed=11, days=5, customers=300, rate=0.002)
 # A month of 400 customers, 0.0005 per customer-day: 6 episodes of each typology.
 MONTH = _config(seed=3, days=30, customers=400, rate=0.0005)
+# SMALL with 30 takeovers and 15 card-testing episodes: enough to see each kind's mix.
+BUSY = dataclasses.replace(SMALL, account_takeover_rate=0.02, card_testing_rate=0.01)
 
 
 @cache
@@ -36,3 +39,8 @@ def small_stream() -> tuple[LabelledEvent, ...]:
 @cache
 def month_stream() -> tuple[LabelledEvent, ...]:
     return tuple(simulate(MONTH))
+
+
+@cache
+def busy_stream() -> tuple[LabelledEvent, ...]:
+    return tuple(simulate(BUSY))
