@@ -72,6 +72,8 @@ class RuleSetLike(Protocol):
     def version(self) -> str: ...
     def evaluate(self, features: FeatureVector, kind: EventKind) -> RuleResultLike: ...
     def outcome_for(self, score: int) -> Outcome: ...
+    @property
+    def model_points(self) -> int: ...
 
 
 class RuleSets(Protocol):
@@ -92,9 +94,10 @@ class Assessment:
     degraded: bool
 
 
-def model_points(probability: float) -> int:
-    """The model's share of the score: an explicit half-even rounding of p x 1000."""
-    exact = Decimal(repr(probability)) * MAX_SCORE
+def model_points(probability: float, weight: int = MAX_SCORE) -> int:
+    """The model's share of the score: an explicit half-even rounding of p x ``weight`` (the
+    rule set's ``model_points``)."""
+    exact = Decimal(repr(probability)) * weight
     return int(exact.quantize(Decimal(1), rounding=ROUND_HALF_EVEN))
 
 
@@ -115,7 +118,7 @@ def assess(
     if model is not None:
         version, answer = model
         probability = answer.probability
-        points = model_points(probability)
+        points = model_points(probability, ruleset.model_points)
         score += points
         if points > 0:
             reasons.extend(answer.reasons[:MAX_MODEL_REASONS])

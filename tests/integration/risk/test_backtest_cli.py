@@ -102,7 +102,7 @@ def _history(db_url: str, *, labelled: bool) -> dict[str, str]:
         "fan-in": (TRANSFER, 15_000, {"payee_distinct_payers_24h": 7}, 0),
         "quiet": (PAY, 15_000, {}, 1),
         "pass": (TRANSFER, 75_000, {"customer_received_1h": 100_000}, 0),
-        "modelled": (PAY, 12_345, {}, None),
+        "modelled": (PAY, 12_875, {}, None),
         "login": (LOGIN, None, {}, None),
     }
     upgrade(db_url)
@@ -148,7 +148,7 @@ def test_recorded_decisions_and_case_labels(db_url: str):
     body = as_json(*db, "--ruleset", "strict")
     assert (body["events"], body["changed"], body["labelled"]) == (6, 3, 4)
     assert body["transitions"]["accept"] == {"accept": 2, "challenge": 2, "review": 1, "reject": 0}
-    assert body["transitions"]["challenge"]["challenge"] == 1  # the model's 345 points
+    assert body["transitions"]["challenge"]["challenge"] == 1  # the model: 0.875 x 400 points
     base, cand = body["baseline"]["performance"], body["candidate"]["performance"]
     assert (base["fraud"], base["legitimate"]) == (2, 2)
     assert base["catch_rate"] == {"part": 0, "whole": 2, "value": "0.0000"}

@@ -56,7 +56,9 @@ def _engine(
         now_ns=lambda: T0,
         config=EngineConfig(model_budget_ns=budget_ns),
         breaker=CircuitBreaker(failures_to_open=2, monotonic_ns=lambda: 0),
-        **({"monotonic_ns": clock} if clock else {}),
+        # A clock that stands still unless a test brings its own: a loaded machine must not
+        # turn a model's answer late (and the decision degraded) where the test expects none.
+        monotonic_ns=clock or (lambda: 0),
     )
     return engine, log
 

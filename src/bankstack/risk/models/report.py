@@ -15,7 +15,7 @@ from typing import Final
 
 from bankstack.risk.models.datasets import Dataset
 from bankstack.risk.models.evaluation import FOLDS, SEED, CvResult
-from bankstack.risk.models.fraud import FraudConfig, FraudResult
+from bankstack.risk.models.fraud import FEATURES, FraudConfig, FraudResult
 from bankstack.risk.models.scorecard import MIN_IV, Scaling
 
 MODEL_NAMES: Final = {"scorecard": "WOE scorecard", "gbm": "monotone LightGBM"}
@@ -160,14 +160,17 @@ def _fraud(fraud: FraudEvaluation) -> list[str]:
         "",
         (
             "> **Synthetic.** No package ships real fraud transactions, so this model is trained "
-            "and judged on bankstack's seeded simulator. The simulator's fraud is easy to "
-            "separate, so these figures check the pipeline (features, training, scoring); they "
-            "say nothing about real traffic."
+            "and judged on bankstack's seeded simulator, whose honest customers also travel, "
+            "change phones, make big first purchases and pay in bursts, and whose fraudsters "
+            "blend in (takeovers spending like the victim, slow card testing, mules paid in "
+            "honest-sized amounts). These figures measure how well the model finds *the "
+            "simulator's* fraud; they are no promise about real traffic."
         ),
         "",
         (
             f"LightGBM ({config.params.trees} trees x {config.params.leaves} leaves, no monotone "
-            "constraints) on every numeric and boolean catalog feature, for payments and "
+            "constraints) on the numeric and boolean catalog features that every payment "
+            f"channel provides ({len(FEATURES)}; see models/fraud.py), for payments and "
             f"transfers. Simulation: seed {sim.seed}, {sim.customers:,} customers, "
             f"{sim.days} days. Temporal split: trained on the first "
             f"{sim.days - config.holdout_days} days ({result.train_events:,} events, "

@@ -96,14 +96,17 @@ def parse_document(text: str) -> Document:
 def _thresholds(table: object) -> Thresholds:
     if not isinstance(table, dict):
         raise RuleSetInvalid("the rule set needs a [thresholds] table")
-    _no_unknown_keys(table, frozenset(_THRESHOLD_KEYS), "thresholds")
+    _no_unknown_keys(table, frozenset({*_THRESHOLD_KEYS, "model_points"}), "thresholds")
     values = [_integer(table, key, "thresholds", low=0, high=MAX_SCORE) for key in _THRESHOLD_KEYS]
     if not values[0] < values[1] < values[2]:
         raise RuleSetInvalid(
             "thresholds: challenge_at < review_at < reject_at is required, got "
             f"{values[0]}, {values[1]}, {values[2]}"
         )
-    return Thresholds(*values)
+    model = MAX_SCORE
+    if "model_points" in table:
+        model = _integer(table, "model_points", "thresholds", low=0, high=MAX_SCORE)
+    return Thresholds(values[0], values[1], values[2], model_points=model)
 
 
 def _rule(table: object, position: int) -> RuleSpec:

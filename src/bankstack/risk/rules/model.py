@@ -25,6 +25,10 @@ class Thresholds:
     challenge_at: int
     review_at: int
     reject_at: int
+    # The points a model answer of probability 1 adds (p x model_points, half-even). Below
+    # review_at, the model alone can at most challenge: holding or refusing money then takes
+    # a rule too, which keeps a model trained elsewhere from stopping payments on its own.
+    model_points: int = 1000
 
     def outcome_for(self, score: int) -> Outcome:
         if score >= self.reject_at:

@@ -82,6 +82,11 @@ class CompiledRuleSet:
     def outcome_for(self, score: int) -> Outcome:
         return self.thresholds.outcome_for(score)
 
+    @property
+    def model_points(self) -> int:
+        """What a model answer of probability 1 adds to the score."""
+        return self.thresholds.model_points
+
     def evaluate(self, features: FeatureVector, kind: EventKind) -> RuleResult:
         points = 0
         hits: list[RuleHit] = []

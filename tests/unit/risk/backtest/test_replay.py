@@ -23,7 +23,7 @@ from bankstack.risk.backtest import (
 from bankstack.risk.backtest.simulated import decide_stream
 from bankstack.risk.domain.decision import Decision, Outcome, ReasonSource
 from bankstack.risk.domain.event import EventKind
-from bankstack.risk.engine import MAX_MODEL_REASONS, Assessment
+from bankstack.risk.engine import MAX_MODEL_REASONS, Assessment, model_points
 from bankstack.risk.rules import default_ruleset, strict_ruleset
 from bankstack.risk.service import FixedRuleSets
 from bankstack.risk.simulator import simulate
@@ -131,8 +131,12 @@ def test_a_candidate_model_scores_its_kinds_and_degrades_when_it_fails():
     login = recorded(event("l", EventKind.LOGIN), vector(EventKind.LOGIN), rules)
     model = CandidateModel(StubModel("stub-2"), frozenset({EventKind.PAYMENT}))
     scored = replay_one(pay, rules, model).candidate
-    # 12 340 % 1000 = 340: 340 points, a challenge; 12 340 % 7 = 6 reasons, cut to 4
-    assert (scored.model_version, scored.score, scored.outcome) == ("stub-2", 340, "challenge")
+    # 12 340 % 1000: p = 0.34, worth 0.34 x the rule set's model_points; 12 340 % 7 = 6
+    # reasons, cut to 4
+    points = model_points(0.34, rules.model_points)
+    assert 0 < points < 340  # the default rule set weighs a model answer below 1000 points
+    expected = ("stub-2", points, rules.outcome_for(points))
+    assert (scored.model_version, scored.score, scored.outcome) == expected
     assert [r.code for r in scored.reasons] == [f"M_STUB_{i}" for i in range(4)]
     kept = replay_one(login, rules, model).candidate
     assert (kept.model_version, kept.score) == (None, login.decision.score)

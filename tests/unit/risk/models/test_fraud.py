@@ -78,10 +78,11 @@ def test_the_split_is_temporal(sample: FraudSample, result: FraudResult):
 
 
 def test_the_holdout_figures(result: FraudResult):
-    # The simulator's fraud is easy (synthetic): a broken pipeline, not a weak model,
-    # is what would pull these down.
-    assert result.auc > 0.95
-    assert result.auprc > 0.8
+    # Synthetic, but no longer trivial (honest look-alikes, blended fraud): a working
+    # pipeline lands well above chance; a broken one (shuffled labels, a leaked or missing
+    # feature) falls to about 0.5 AUC and the fraud base rate in AUPRC, or jumps to 1.0.
+    assert 0.9 < result.auc < 0.9999
+    assert result.auprc > 0.5
     assert set(result.recall) == {0.01, 0.001}
     assert result.recall[0.01] >= result.recall[0.001]
     caught = sum(c for _, c in result.by_typology.values())
@@ -111,7 +112,11 @@ def test_the_registered_model_scores_the_feature_sources_vectors(
         vector = source.observe(item.event)
         if item.event.kind.moves_money and item.event.occurred_at >= CONFIG.split_ns:
             (frauds if item.fraud else legit).append(scorer.score(vector))
-    assert np.mean([s.probability for s in frauds]) > 0.5 > np.mean([s.probability for s in legit])
+    # Blended fraud scores lower than the old, trivially separable simulator's, but far above
+    # the honest traffic: the registered artifact scores what the feature source computes.
+    fraud_mean = np.mean([s.probability for s in frauds])
+    assert fraud_mean > 0.3
+    assert fraud_mean > 5 * np.mean([s.probability for s in legit])
     reasons = [r for s in frauds for r in s.reasons]
     assert reasons
     assert all(r.code.startswith("M_") and r.code[2:].lower() in BY_NAME for r in reasons)
