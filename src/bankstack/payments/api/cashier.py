@@ -58,6 +58,7 @@ from bankstack.platform.logging import get_logger
 
 DemoCustomers = Callable[[], list[tuple[str, str]]]
 DemoCodes = Callable[[str], str | None]  # customer id -> the newest code sent to them
+FormAction = Callable[[int, dict[str, str], "Paths"], Response]
 
 SECURITY_HEADERS: Final[dict[str, str]] = {
     "Content-Security-Policy": (
@@ -88,11 +89,6 @@ class FormUnreadable(Exception):
     def __init__(self, status: HTTPStatus) -> None:
         super().__init__(status.phrase)
         self.status = status
-
-
-async def read_customer_id(request: Request) -> str:
-    """The ``customer_id`` of an urlencoded form body ("" when absent or repeated)."""
-    return (await read_form(request)).get("customer_id", "")
 
 
 async def read_form(request: Request) -> dict[str, str]:
@@ -174,6 +170,9 @@ class Cashier:
     def pay(self, trade_id: int, customer_id: str, paths: Paths) -> Response:
         return self._paying(trade_id, customer_id, paths, code=None)
 
+    def pay_form(self, trade_id: int, form: dict[str, str], paths: Paths) -> Response:
+        return self.pay(trade_id, form.get("customer_id", ""), paths)
+
     def confirm(self, trade_id: int, form: dict[str, str], paths: Paths) -> Response:
         return self._paying(trade_id, form.get("customer_id", ""), paths, code=form.get("code", ""))
 
@@ -241,23 +240,8 @@ def cashier_router(
             return _missing()
         return await _guarded(cashier.page, parsed, paths_of(request, trade_id))
 
-    @router.post("/cashier/{trade_id}/pay", name="cashier_pay", response_class=HTMLResponse)
-    async def cashier_pay(request: Request, trade_id: str) -> Response:
-        parsed = parse_trade_id(trade_id)
-        if parsed is None:
-            return _missing()
-        paths = paths_of(request, trade_id)
-        try:
-            customer_id = await read_customer_id(request)
-        except FormUnreadable as error:
-            return await _guarded(
-                cashier.refused, parsed, paths, error.status, notices.UNREADABLE_FORM
-            )
-        return await _guarded(cashier.pay, parsed, customer_id, paths)
-
-    @router.post("/cashier/{trade_id}/confirm", name="cashier_confirm",
-                 response_class=HTMLResponse)  # fmt: skip
-    async def cashier_confirm(request: Request, trade_id: str) -> Response:
+    async def posted(request: Request, trade_id: str, act: FormAction) -> Response:
+        """A form post: the trade id checked, the form read (a bad one re-renders the page)."""
         parsed = parse_trade_id(trade_id)
         if parsed is None:
             return _missing()
@@ -268,7 +252,16 @@ def cashier_router(
             return await _guarded(
                 cashier.refused, parsed, paths, error.status, notices.UNREADABLE_FORM
             )
-        return await _guarded(cashier.confirm, parsed, form, paths)
+        return await _guarded(act, parsed, form, paths)
+
+    @router.post("/cashier/{trade_id}/pay", name="cashier_pay", response_class=HTMLResponse)
+    async def cashier_pay(request: Request, trade_id: str) -> Response:
+        return await posted(request, trade_id, cashier.pay_form)
+
+    @router.post("/cashier/{trade_id}/confirm", name="cashier_confirm",
+                 response_class=HTMLResponse)  # fmt: skip
+    async def cashier_confirm(request: Request, trade_id: str) -> Response:
+        return await posted(request, trade_id, cashier.confirm)
 
     return router
 
