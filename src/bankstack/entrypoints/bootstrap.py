@@ -29,10 +29,13 @@ from bankstack.platform.database import make_engine
 from bankstack.platform.migrations import upgrade
 from bankstack.platform.outbox import OutboxRelay, Subscriber
 from bankstack.platform.periodic import Periodic
+from bankstack.platform.retention import purge_delivered
 from bankstack.platform.settings import Settings
 from bankstack.risk.features.memory import InMemoryFeatureSource
 
 PRUNE_FEATURES_EVERY_S = 600.0
+PURGE_EVERY_S = 3_600.0
+DAY_NS = 86_400 * 1_000_000_000
 
 
 @dataclass
@@ -113,6 +116,11 @@ def build_runtime(
         Periodic("payments-due", payments.process_due, interval),
         Periodic("webhooks", partners.worker.run_once, interval),
         Periodic("alipay-notify", partners.alipay.deliver_due, interval),
+        Periodic(
+            "purge-delivered",
+            lambda: purge_delivered(engine, clock, settings.outbox_retention_days * DAY_NS),
+            PURGE_EVERY_S,
+        ),
     ]
     if risk is not None:
         relay.subscribe(ReviewOutcomes(payments))

@@ -61,6 +61,9 @@ class Settings(BaseSettings):
     partner_sign_responses: bool = True
     # Background work (unpaid trades expiring, escrow deadlines, webhook and notify retries).
     worker_interval_ms: int = Field(default=1000, ge=10)
+    # Published outbox rows and processed-event marks are deleted after this many days (an
+    # hourly job); the domains keep their own history.
+    outbox_retention_days: int = Field(default=7, ge=1)
 
     # Risk screening of payments (the risk engine decides before money moves). Off only for
     # tools and benchmarks that measure payments without it.
