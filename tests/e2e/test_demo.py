@@ -110,7 +110,9 @@ class TestWebhookReceiver:
 
 
 def test_seeding_again_creates_nothing_and_repairs_a_lost_key_or_a_new_port(sqlite_url, tmp_path):
-    settings = load_settings(database_url=sqlite_url, key_dir=str(tmp_path / "keys"))
+    settings = load_settings(
+        database_url=sqlite_url, key_dir=str(tmp_path / "keys"), allow_private_destinations=True
+    )
     runtime = build_runtime(settings, start_relay=False, start_workers=False)
     try:
         first = seed_partners(runtime, base_url="http://127.0.0.1:8000")

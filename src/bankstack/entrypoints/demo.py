@@ -153,6 +153,8 @@ def run_demo(settings: Settings, options: DemoOptions, *, console: Console) -> N
         update: dict[str, object] = {"admin_token": SecretStr(token)}
         if "public_url" not in settings.model_fields_set:  # cashier links point here
             update["public_url"] = base_url
+        if "allow_private_destinations" not in settings.model_fields_set:
+            update["allow_private_destinations"] = True  # its receivers listen on loopback
         settings = settings.model_copy(update=update)
         with console.status("migrating and seeding the demo bank ..."):
             runtime = build_runtime(settings)

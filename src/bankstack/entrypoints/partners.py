@@ -3,7 +3,8 @@
 Apps and keys, nonces and rate limits (Redis when ``BANKSTACK_REDIS_URL`` is set, so several
 processes share them; in memory otherwise), idempotency keys, webhooks (fan-out from the
 payments outbox events, a dispatcher signing ``v1`` HMAC + ``v1a`` Ed25519), and the
-platform signing key (a file under ``BANKSTACK_KEY_DIR`` shared by every process).
+platform signing key (a file under ``BANKSTACK_KEY_DIR`` shared by every process), and beside
+it the keyring that seals webhook endpoint secrets in the database.
 """
 
 from __future__ import annotations
@@ -15,8 +16,10 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from bankstack.gateway.adapters.apps_sql import SqlAppStore
+from bankstack.gateway.adapters.endpoint_secrets import reseal_endpoint_secrets
 from bankstack.gateway.adapters.http_sender import HttpxWebhookSender
 from bankstack.gateway.adapters.idempotency_sql import SqlIdempotencyStore
+from bankstack.gateway.adapters.keyring import open_secret_box
 from bankstack.gateway.adapters.keys import load_or_create_signing_key
 from bankstack.gateway.adapters.nonces import MemoryNonceStore, RedisNonceStore
 from bankstack.gateway.adapters.ratelimit import (
@@ -25,6 +28,7 @@ from bankstack.gateway.adapters.ratelimit import (
     hot_path_redis,
 )
 from bankstack.gateway.adapters.webhooks_sql import SqlWebhookStore
+from bankstack.gateway.alipay.gateway import AlipayGatewaySettings
 from bankstack.gateway.alipay.wiring import AlipayWiring, build_alipay_gateway
 from bankstack.gateway.domain.apps import WebhookEndpoint
 from bankstack.gateway.ports import NonceStore, RateLimiter, Signer
@@ -42,6 +46,7 @@ from bankstack_sdk.webhooks import sign_webhook
 
 PLATFORM_KEY_FILE = "platform-ed25519.pem"
 ALIPAY_KEY_FILE = "alipay-rsa2.pem"
+WEBHOOK_KEYRING_FILE = "webhook-secrets-keyring.json"
 
 
 @dataclass
@@ -64,9 +69,11 @@ def build_partners(
     clock: Clock,
 ) -> Partners:
     platform_key = load_or_create_signing_key(Path(settings.key_dir) / PLATFORM_KEY_FILE)
-    webhook_store = SqlWebhookStore(engine)
+    secrets = open_secret_box(Path(settings.key_dir) / WEBHOOK_KEYRING_FILE)
+    reseal_endpoint_secrets(engine, secrets)  # legacy plaintext rows, rows of an old key
+    webhook_store = SqlWebhookStore(engine, secrets)
     webhooks = WebhookService(webhook_store, clock=clock)
-    relay.subscribe(PaymentsWebhooks(WebhookFanout(engine, webhooks)))
+    relay.subscribe(PaymentsWebhooks(WebhookFanout(engine, webhooks, secrets)))
 
     def signer_for(endpoint: WebhookEndpoint) -> Signer:
         def sign(msg_id: str, timestamp: int, body: bytes) -> dict[str, str]:
@@ -82,7 +89,7 @@ def build_partners(
 
     dispatcher = WebhookDispatcher(
         webhook_store,
-        HttpxWebhookSender(),
+        HttpxWebhookSender(allow_private=settings.allow_private_destinations),
         signer_for,
         clock=clock,
         rng=random.Random(),  # noqa: S311 - jitter, not a secret
@@ -91,11 +98,22 @@ def build_partners(
     nonces, limiter = _shared_state(settings, clock)
     alipay_key = Path(settings.key_dir) / ALIPAY_KEY_FILE
     alipay = build_alipay_gateway(
-        engine, payments, clock, key_path=alipay_key, legacy_key_path=alipay_key
+        engine,
+        payments,
+        clock,
+        key_path=alipay_key,
+        legacy_key_path=alipay_key,
+        settings=AlipayGatewaySettings(
+            allow_private_destinations=settings.allow_private_destinations
+        ),
     )
     relay.subscribe(alipay.subscriber)
     return Partners(
-        apps=AppService(SqlAppStore(engine), clock=clock),
+        apps=AppService(
+            SqlAppStore(engine, secrets),
+            clock=clock,
+            allow_private_destinations=settings.allow_private_destinations,
+        ),
         webhooks=webhooks,
         idempotency=idempotency,
         nonces=nonces,

@@ -6,7 +6,8 @@ to an HTTP status and a problem ``category`` (style guide L5). ``param`` in the 
 the offending request field where there is one.
 
     ValidationFailed   parameter_invalid, api_version_invalid, merchant_id_invalid,
-                       app_key_invalid, webhook_endpoint_invalid, cursor_invalid,
+                       app_key_invalid, webhook_endpoint_invalid, webhook_url_forbidden,
+                       cursor_invalid,
                        nonce_invalid, idempotency_key_missing, idempotency_key_invalid,
                        idempotency_key_reused
     NotFound           app_not_found, app_key_not_found, api_key_not_found,
@@ -54,6 +55,12 @@ class AppKeyInvalid(ValidationFailed):
 
 class WebhookEndpointInvalid(ValidationFailed):
     code = "webhook_endpoint_invalid"
+
+
+class WebhookUrlForbidden(ValidationFailed):
+    """The URL points at a loopback, private, link-local or otherwise non-public host."""
+
+    code = "webhook_url_forbidden"
 
 
 class CursorInvalid(ValidationFailed):

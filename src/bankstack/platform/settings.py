@@ -59,6 +59,11 @@ class Settings(BaseSettings):
     # Sign every partner API answer (RFC 9421). Off only to measure what signing costs
     # (bench/payments); partners' SDKs refuse unsigned answers.
     partner_sign_responses: bool = True
+    # Let partners register, and the bank deliver webhooks and Alipay notifications to,
+    # loopback, private and link-local addresses. Development and tests only (the demo turns
+    # it on for its own receivers): in production it opens the bank's network to
+    # server-side request forgery.
+    allow_private_destinations: bool = False
     # Background work (unpaid trades expiring, escrow deadlines, webhook and notify retries).
     worker_interval_ms: int = Field(default=1000, ge=10)
     # Published outbox rows and processed-event marks are deleted after this many days (an

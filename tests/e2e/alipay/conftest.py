@@ -37,6 +37,7 @@ from starlette.responses import PlainTextResponse
 
 from bankstack.entrypoints.bootstrap import Runtime, build_runtime
 from bankstack.gateway.alipay import AlipayWiring, build_alipay_gateway
+from bankstack.gateway.alipay.gateway import AlipayGatewaySettings
 from bankstack.kernel.ids import new_id
 from bankstack.kernel.money import Money
 from bankstack.payments import FundWallet, RegisterMerchant
@@ -115,6 +116,8 @@ def _wiring(runtime: Runtime, keys: Keys, key_path: Path) -> AlipayWiring:
         key_path=key_path,
         legacy_key_path=key_path,
         http=httpx.Client(trust_env=False),
+        # The tests' notify_url receivers listen on loopback.
+        settings=AlipayGatewaySettings(allow_private_destinations=True),
     )
     app_key = public_pem(keys.app)
     wiring.apps.register(
@@ -189,6 +192,7 @@ def bank_runtime(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runtime]:
         database_url=f"sqlite:///{directory / 'bankstack.db'}",
         public_url=PUBLIC_URL,
         risk_enabled=False,
+        allow_private_destinations=True,  # notify_url receivers listen on loopback
     )
     made = build_runtime(settings, start_relay=False, start_workers=False)
     try:

@@ -49,9 +49,18 @@ class Bank:
 
 
 @pytest.fixture
-def bank(db_url: str, tmp_path: Path) -> Iterator[Bank]:
+def allow_private_destinations() -> bool:
+    """The tests' webhook receivers listen on loopback; a test module may override this."""
+    return True
+
+
+@pytest.fixture
+def bank(db_url: str, tmp_path: Path, allow_private_destinations: bool) -> Iterator[Bank]:
     settings = load_settings(
-        database_url=db_url, admin_token=SecretStr(ADMIN), key_dir=str(tmp_path / "keys")
+        database_url=db_url,
+        admin_token=SecretStr(ADMIN),
+        key_dir=str(tmp_path / "keys"),
+        allow_private_destinations=allow_private_destinations,
     )
     runtime = build_runtime(settings, start_relay=False, start_workers=False)
     runtime.payments.setup_currency("CNY")

@@ -10,6 +10,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from bankstack.gateway.adapters.apps_sql import SqlAppStore
+from bankstack.gateway.adapters.keyring import open_secret_box
+from bankstack.gateway.adapters.secret_box import SecretBox
 from bankstack.gateway.service.apps import AppService
 from bankstack.kernel.clock import ManualClock
 from bankstack.platform.database import make_engine
@@ -17,16 +19,17 @@ from bankstack.platform.migrations import upgrade
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
+    from pathlib import Path
 
     from sqlalchemy import Engine
 
-GATEWAY_REVISION = "0003_gateway"
+# The gateway's tables came with 0003; 0009 widened the webhook secret column for sealed
+# tokens, so the fixtures migrate that far (through the other domains' revisions between).
+GATEWAY_REVISION = "0009_webhook_secrets"
 
 
 @pytest.fixture
 def engine(db_url: str) -> Iterator[Engine]:
-    # Only the gateway's branch (and the ledger root it grows from): the tests do not depend
-    # on other domains' migrations.
     upgrade(db_url, GATEWAY_REVISION)
     made = make_engine(db_url)
     try:
@@ -62,8 +65,14 @@ def clock() -> ManualClock:
 
 
 @pytest.fixture
-def apps(engine: Engine, clock: ManualClock) -> AppService:
-    return AppService(SqlAppStore(engine), clock=clock)
+def secret_box(tmp_path: Path) -> SecretBox:
+    """The webhook-secret keyring of a deployment whose key directory is ``tmp_path``."""
+    return open_secret_box(tmp_path / "keys" / "webhook-secrets-keyring.json")
+
+
+@pytest.fixture
+def apps(engine: Engine, clock: ManualClock, secret_box: SecretBox) -> AppService:
+    return AppService(SqlAppStore(engine, secret_box), clock=clock)
 
 
 def raw_public_key() -> bytes:

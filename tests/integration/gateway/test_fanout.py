@@ -28,13 +28,13 @@ def engine(isolated_engine):
 
 
 @pytest.fixture
-def webhooks(engine, clock):
-    return WebhookService(SqlWebhookStore(engine), clock=clock)
+def webhooks(engine, clock, secret_box):
+    return WebhookService(SqlWebhookStore(engine, secret_box), clock=clock)
 
 
 @pytest.fixture
-def fanout(engine, webhooks):
-    return WebhookFanout(engine, webhooks)
+def fanout(engine, webhooks, secret_box):
+    return WebhookFanout(engine, webhooks, secret_box)
 
 
 @pytest.fixture
@@ -118,9 +118,9 @@ class TestFanout:
         pump(relay)
         assert webhooks.list_events(app.id).data == []
 
-    def test_explicit_type_mapping(self, apps, webhooks, engine, clock):
+    def test_explicit_type_mapping(self, apps, webhooks, engine, clock, secret_box):
         fanout = WebhookFanout(
-            engine, webhooks, prefixes=(), types={"escrow.held": "escrow.funds_held"}
+            engine, webhooks, secret_box, prefixes=(), types={"escrow.held": "escrow.funds_held"}
         )
         relay = OutboxRelay(engine, [fanout], clock=clock)
         app = apps.create_app("m_4", mode="test")
@@ -130,10 +130,10 @@ class TestFanout:
         assert [e.type for e in webhooks.list_events(app.id).data] == ["escrow.funds_held"]
 
 
-def test_worker_drains_dispatches_and_purges(apps, relay, engine, clock):
+def test_worker_drains_dispatches_and_purges(apps, relay, engine, clock, secret_box):
     receiver = Receiver()
     dispatcher = WebhookDispatcher(
-        SqlWebhookStore(engine),
+        SqlWebhookStore(engine, secret_box),
         HttpxWebhookSender(receiver.client()),
         v1_signer_for,
         clock=clock,

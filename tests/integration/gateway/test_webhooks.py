@@ -28,8 +28,8 @@ def engine(isolated_engine):
 
 
 @pytest.fixture
-def store(engine):
-    return SqlWebhookStore(engine)
+def store(engine, secret_box):
+    return SqlWebhookStore(engine, secret_box)
 
 
 @pytest.fixture

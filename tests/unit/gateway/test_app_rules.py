@@ -63,7 +63,8 @@ class TestPublicKey:
 class TestWebhookUrl:
     def test_https_everywhere_http_in_test_mode_only(self):
         assert check_webhook_url("https://partner.example/hooks", livemode=True)
-        assert check_webhook_url("http://localhost:8000/hooks", livemode=False)
+        assert check_webhook_url("http://partner.example/hooks", livemode=False)
+        assert check_webhook_url("http://localhost:8000/hooks", livemode=False, allow_private=True)
         with pytest.raises(WebhookEndpointInvalid, match="https"):
             check_webhook_url("http://partner.example/hooks", livemode=True)
 

@@ -1,4 +1,8 @@
-"""Partner apps, signing keys, API keys and webhook endpoints on SQLAlchemy Core."""
+"""Partner apps, signing keys, API keys and webhook endpoints on SQLAlchemy Core.
+
+Webhook endpoint secrets are sealed on write and opened on read (``endpoint_secrets``): the
+domain's ``WebhookEndpoint`` holds the plaintext in memory only, the database a token.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,8 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, Row, func, select, update
 
+from bankstack.gateway.adapters.endpoint_secrets import open_secret, seal_secret
+from bankstack.gateway.adapters.secret_box import SecretBox
 from bankstack.gateway.adapters.tables import (
     api_keys,
     app_keys,
@@ -28,20 +34,22 @@ from bankstack.gateway.domain.apps import (
 
 
 class SqlAppStore:
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, secrets: SecretBox) -> None:
         self._engine = engine
+        self._secrets = secrets
 
     @contextmanager
     def unit(self, *, write: bool = True) -> Iterator[SqlAppUnit]:
         with transaction(self._engine, write=write) as conn:
-            yield SqlAppUnit(conn)
+            yield SqlAppUnit(conn, self._secrets)
 
 
 class SqlAppUnit:
     """The app tables inside one transaction (also usable on a caller's connection)."""
 
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, secrets: SecretBox) -> None:
         self._conn = conn
+        self._secrets = secrets
 
     # -- apps -------------------------------------------------------------------------------
 
@@ -159,25 +167,27 @@ class SqlAppUnit:
             .where(webhook_endpoints.c.app_id == app_id)
             .order_by(webhook_endpoints.c.id)
         )
-        return [endpoint_from_row(r) for r in rows]
+        return [endpoint_from_row(r, self._secrets) for r in rows]
 
     def insert_endpoint(self, endpoint: WebhookEndpoint) -> None:
-        self._conn.execute(webhook_endpoints.insert().values(**_endpoint_values(endpoint)))
+        values = _endpoint_values(endpoint, self._secrets)
+        self._conn.execute(webhook_endpoints.insert().values(**values))
 
     def update_endpoint(self, endpoint: WebhookEndpoint) -> None:
-        values = _endpoint_values(endpoint)
+        """Writes the whole row, so a legacy plaintext secret is sealed here too."""
+        values = _endpoint_values(endpoint, self._secrets)
         del values["id"], values["created_at"]
         self._conn.execute(
             update(webhook_endpoints).where(webhook_endpoints.c.id == endpoint.id).values(**values)
         )
 
 
-def _endpoint_values(endpoint: WebhookEndpoint) -> dict[str, Any]:
+def _endpoint_values(endpoint: WebhookEndpoint, secrets: SecretBox) -> dict[str, Any]:
     return {
         "id": endpoint.id,
         "app_id": endpoint.app_id,
         "url": endpoint.url,
-        "secret": endpoint.secret,
+        "secret": seal_secret(secrets, endpoint.app_id, endpoint.id, endpoint.secret),
         "enabled": endpoint.enabled,
         "event_types": json.dumps(list(endpoint.event_types)),
         "livemode": endpoint.livemode,
@@ -226,12 +236,12 @@ def api_key_from_row(row: Row[Any]) -> ApiKey:
     )
 
 
-def endpoint_from_row(row: Row[Any]) -> WebhookEndpoint:
+def endpoint_from_row(row: Row[Any], secrets: SecretBox) -> WebhookEndpoint:
     return WebhookEndpoint(
         id=row.id,
         app_id=row.app_id,
         url=row.url,
-        secret=row.secret,
+        secret=open_secret(secrets, row.app_id, row.id, row.secret),
         enabled=bool(row.enabled),
         event_types=tuple(json.loads(row.event_types)),
         livemode=bool(row.livemode),

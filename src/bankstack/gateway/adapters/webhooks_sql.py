@@ -26,6 +26,7 @@ from sqlalchemy import (
 )
 
 from bankstack.gateway.adapters.apps_sql import SqlAppUnit, endpoint_from_row
+from bankstack.gateway.adapters.secret_box import SecretBox
 from bankstack.gateway.adapters.tables import deliveries as d
 from bankstack.gateway.adapters.tables import events as e
 from bankstack.gateway.adapters.tables import insert_if_absent, transaction
@@ -48,9 +49,9 @@ _SUCCEEDED: Final = DeliveryStatus.SUCCEEDED.value
 class SqlWebhookUnit:
     """Writes of new events and their deliveries on the caller's connection."""
 
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, secrets: SecretBox) -> None:
         self._conn = conn
-        self._apps = SqlAppUnit(conn)
+        self._apps = SqlAppUnit(conn, secrets)
 
     def app(self, app_id: str) -> App | None:
         return self._apps.get_app(app_id)
@@ -71,14 +72,15 @@ class SqlWebhookUnit:
 
 
 class SqlWebhookStore:
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, secrets: SecretBox) -> None:
         self._engine = engine
+        self._secrets = secrets
         self._postgres = engine.dialect.name == "postgresql"
 
     @contextmanager
     def unit(self) -> Iterator[SqlWebhookUnit]:
         with transaction(self._engine, write=True) as conn:
-            yield SqlWebhookUnit(conn)
+            yield SqlWebhookUnit(conn, self._secrets)
 
     def event(self, event_id: str) -> WebhookEvent | None:
         with transaction(self._engine, write=False) as conn:
@@ -113,7 +115,7 @@ class SqlWebhookStore:
 
     def endpoints(self, app_id: str) -> list[WebhookEndpoint]:
         with transaction(self._engine, write=False) as conn:
-            return SqlAppUnit(conn).endpoints(app_id)
+            return SqlAppUnit(conn, self._secrets).endpoints(app_id)
 
     def reset_deliveries(
         self, event: WebhookEvent, endpoint_ids: Sequence[str], now: int
@@ -164,7 +166,7 @@ class SqlWebhookStore:
             endpoint_rows = conn.execute(
                 select(we).where(we.c.id.in_({x.endpoint_id for x in claimed}))
             )
-            found_endpoints = {r.id: endpoint_from_row(r) for r in endpoint_rows}
+            found_endpoints = {r.id: endpoint_from_row(r, self._secrets) for r in endpoint_rows}
         return [
             DueDelivery(x, found_events[x.event_id], found_endpoints[x.endpoint_id])
             for x in claimed

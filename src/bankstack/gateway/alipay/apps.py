@@ -21,7 +21,6 @@ import re
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Final
-from urllib.parse import urlsplit
 
 from cryptography.hazmat.primitives import serialization
 
@@ -29,6 +28,7 @@ from bankstack.gateway.alipay.commands import ASSET, SignType
 from bankstack.gateway.alipay.ports import NOTIFY_URL_CHARS as URL_CHARS
 from bankstack.gateway.alipay.ports import AppRecord, AppRegistry, AppStatus
 from bankstack.gateway.alipay.signing import load_public_key
+from bankstack.gateway.domain.destinations import url_refusal
 from bankstack.kernel.clock import Clock
 from bankstack.kernel.errors import Conflict, NotFound, ValidationFailed
 from bankstack.payments import PaymentsService
@@ -64,27 +64,37 @@ def normalize_public_key(text: str, field: str = "public_key") -> str:
     return data.decode("ascii")
 
 
-def check_notify_url(url: str | None) -> str | None:
+def check_notify_url(url: str | None, *, allow_private: bool = False) -> str | None:
+    """An http(s) URL of a public host (any host with ``allow_private``, for development):
+    the bank's notifier must not be pointed at its own network."""
     if url is None:
         return None
-    try:
-        parts = urlsplit(url)
-        valid = parts.scheme in {"http", "https"} and bool(parts.hostname)
-    except ValueError:
-        valid = False
-    if not valid or len(url) > URL_CHARS:
+    if len(url) > URL_CHARS or url_refusal(url, allow_private=True) is not None:
         raise AlipayAppInvalid(
             f"notify_url must be an http(s) URL of at most {URL_CHARS} characters",
             field="notify_url",
+        )
+    reason = None if allow_private else url_refusal(url, allow_private=False)
+    if reason is not None:
+        raise AlipayAppInvalid(
+            f"notify_url must point to a public host: {reason}", field="notify_url"
         )
     return url
 
 
 class AlipayAppService:
-    def __init__(self, registry: AppRegistry, payments: PaymentsService, clock: Clock) -> None:
+    def __init__(
+        self,
+        registry: AppRegistry,
+        payments: PaymentsService,
+        clock: Clock,
+        *,
+        allow_private_destinations: bool = False,
+    ) -> None:
         self._registry = registry
         self._payments = payments
         self._clock = clock
+        self._allow_private = allow_private_destinations
 
     def register(
         self,
@@ -111,7 +121,7 @@ class AlipayAppService:
             rsa_public_pem=None
             if rsa_public_key is None
             else normalize_public_key(rsa_public_key, "rsa_public_key"),
-            notify_url=check_notify_url(notify_url),
+            notify_url=check_notify_url(notify_url, allow_private=self._allow_private),
             created_at_ns=now,
             updated_at_ns=now,
         )
@@ -142,7 +152,7 @@ class AlipayAppService:
         return changed
 
     def set_notify_url(self, app_id: str, notify_url: str | None) -> AppRecord:
-        url = check_notify_url(notify_url)
+        url = check_notify_url(notify_url, allow_private=self._allow_private)
         return self._change(app_id, lambda r: replace(r, notify_url=url))
 
     def suspend(self, app_id: str) -> AppRecord:

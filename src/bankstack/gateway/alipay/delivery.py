@@ -4,7 +4,9 @@ A notification counts as delivered only when the receiver answers HTTP 200 with 
 seven bytes ``success``; anything else (another body, another status, a timeout, a refused
 connection) is a failed attempt. After the first POST, failed attempts are retried 4 min,
 10 min, 10 min, 1 h, 2 h, 6 h and 15 h after the previous one: eight POSTs in about 25 hours,
-then the notification is abandoned. Redirects are not followed.
+then the notification is abandoned. Redirects are not followed. A notify_url whose host
+is, or resolves to, a non-public address (``adapters.destinations``, when the client is
+``guarded_client``) is abandoned at once: retrying would only knock at an internal host again.
 
 ``run_due()`` is one pass: it claims what is due on the injected clock, POSTs each, and
 records the result; a worker calls it periodically. Claims are leased, so a deliverer that
@@ -19,6 +21,7 @@ from urllib.parse import urlencode
 
 import httpx
 
+from bankstack.gateway.adapters.destinations import DestinationForbidden
 from bankstack.gateway.alipay.ports import NotificationStore, PendingNotification
 from bankstack.kernel.clock import NS_PER_SECOND, Clock
 from bankstack.platform.logging import get_logger
@@ -73,7 +76,8 @@ class NotificationDeliverer:
                 self._store.delivered(notification.notify_id, attempts, done_ns)
                 delivered += 1
                 continue
-            due_ns = next_attempt_ns(attempts, done_ns)
+            # A refused destination (not a public address) is never retried.
+            due_ns = None if acknowledged is None else next_attempt_ns(attempts, done_ns)
             if due_ns is None:
                 self._store.abandon(notification.notify_id, attempts, done_ns)
                 _log.warning("alipay notification abandoned", notify_id=notification.notify_id)
@@ -83,7 +87,8 @@ class NotificationDeliverer:
                 retried += 1
         return DeliveryReport(delivered, retried, abandoned)
 
-    def _post(self, notification: PendingNotification) -> bool:
+    def _post(self, notification: PendingNotification) -> bool | None:
+        """Whether the receiver acknowledged; None when its address was refused."""
         body = urlencode(notification.form, encoding=notification.charset).encode("ascii")
         content_type = f"application/x-www-form-urlencoded; charset={notification.charset}"
         try:
@@ -103,6 +108,13 @@ class NotificationDeliverer:
                     if len(received) > len(ACK):  # no need to read a long body to refuse it
                         return False
                 return received == ACK
+        except DestinationForbidden as error:
+            _log.warning(
+                "alipay notification refused: destination not public",
+                notify_id=notification.notify_id,
+                reason=str(error),
+            )
+            return None
         except (httpx.HTTPError, httpx.InvalidURL) as error:
             _log.info(
                 "alipay notification not delivered",

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Final
-from urllib.parse import urlsplit
 
 from bankstack.gateway.alipay.biz import Biz, Call
 from bankstack.gateway.alipay.codes import (
@@ -39,6 +38,7 @@ from bankstack.gateway.alipay.params import DEFAULT_CHARSET, GatewayParams, pars
 from bankstack.gateway.alipay.ports import AlipayApps, AlipayTrades, PlatformKeys
 from bankstack.gateway.alipay.signing import request_sign_content, verify
 from bankstack.gateway.alipay.times import format_beijing, parse_beijing
+from bankstack.gateway.domain.destinations import url_refusal
 from bankstack.kernel.clock import NS_PER_SECOND, Clock
 from bankstack.kernel.errors import BankstackError
 from bankstack.platform.logging import get_logger
@@ -52,6 +52,8 @@ _log = get_logger(__name__)
 class AlipayGatewaySettings:
     timestamp_tolerance_s: int = 15 * 60
     max_body_bytes: int = 256 * 1024
+    # Accept and deliver to loopback/private notify_urls (development and tests only).
+    allow_private_destinations: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,7 +157,9 @@ class AlipayGateway:
         return Call(
             app=app,
             biz=Biz.parse(params.get("biz_content")),
-            notify_url=_notify_url(params.get("notify_url")),
+            notify_url=_notify_url(
+                params.get("notify_url"), allow_private=self.settings.allow_private_destinations
+            ),
         )
 
     def _check_timestamp(self, text: str) -> None:
@@ -197,16 +201,16 @@ def _check_extras(params: GatewayParams) -> None:
         )
 
 
-def _notify_url(url: str | None) -> str | None:
+def _notify_url(url: str | None, *, allow_private: bool) -> str | None:
+    """The request's notify_url; a local or private host is refused like a malformed one
+    (40002), so a merchant cannot point the bank's notifier into its own network."""
     if url is None:
         return None
-    try:
-        parts = urlsplit(url)
-        valid = parts.scheme in {"http", "https"} and bool(parts.hostname)
-    except ValueError:  # e.g. a malformed IPv6 literal
-        valid = False
-    if not valid or len(url) > _MAX_URL_CHARS:
+    if len(url) > _MAX_URL_CHARS:
         raise invalid(
             "isv.invalid-parameter", "notify_url must be an http(s) URL, 256 chars at most"
         )
+    reason = url_refusal(url, allow_private=allow_private)
+    if reason is not None:
+        raise invalid("isv.invalid-parameter", f"notify_url is not allowed: {reason}")
     return url

@@ -27,6 +27,7 @@ import httpx
 from fastapi import APIRouter
 from sqlalchemy import Engine
 
+from bankstack.gateway.adapters.destinations import guarded_client
 from bankstack.gateway.alipay.adapters.apps_sql import SqlAlipayApps, SqlTradeLinks
 from bankstack.gateway.alipay.adapters.keys import FilePlatformKeys
 from bankstack.gateway.alipay.adapters.notifications_sql import SqlNotificationStore
@@ -101,13 +102,16 @@ def build_alipay_gateway(
     ``key_path``: the platform's RSA2 private key (PEM; created, mode 0600, if missing).
     ``legacy_key_path``: a key for the legacy ``RSA`` sign type (may be the same file);
     without it, apps using RSA get unsigned answers, which the SDKs refuse.
-    ``http``: the client that POSTs notifications (default: a new ``httpx.Client``).
+    ``http``: the client that POSTs notifications (default: a ``guarded_client`` that
+    connects only to public addresses unless ``settings.allow_private_destinations``).
     """
     keys = FilePlatformKeys(key_path, rsa_path=legacy_key_path)
     directory = SqlAlipayApps(engine)
     links = SqlTradeLinks(engine)
     store = SqlNotificationStore(engine)
-    client = http or httpx.Client()
+    settings = settings or AlipayGatewaySettings()
+    allow_private = settings.allow_private_destinations
+    client = http or guarded_client(allow_private=allow_private)
     trades = PaymentsTrades(payments, links, clock)
     subscriber = AlipayNotificationSubscriber(
         engine=engine,
@@ -121,7 +125,7 @@ def build_alipay_gateway(
     return AlipayWiring(
         router=alipay_router(trades, directory, keys, clock, settings=settings),
         subscriber=subscriber,
-        apps=AlipayAppService(directory, payments, clock),
+        apps=AlipayAppService(directory, payments, clock, allow_private_destinations=allow_private),
         trades=trades,
         app_directory=directory,
         keys=keys,

@@ -22,7 +22,7 @@ import base64
 import hashlib
 import re
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
 from typing import Final
@@ -30,11 +30,13 @@ from urllib.parse import urlsplit
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+from bankstack.gateway.domain.destinations import host_refusal
 from bankstack.gateway.errors import (
     ApiVersionInvalid,
     AppKeyInvalid,
     MerchantIdInvalid,
     WebhookEndpointInvalid,
+    WebhookUrlForbidden,
 )
 
 DEFAULT_API_VERSION: Final = "2026-11-01"
@@ -140,7 +142,7 @@ class WebhookEndpoint:
     id: str
     app_id: str
     url: str
-    secret: str  # whsec_...
+    secret: str = field(repr=False)  # whsec_...; kept out of logs and tracebacks
     enabled: bool
     event_types: tuple[str, ...]  # filters; empty = every type
     livemode: bool
@@ -207,8 +209,13 @@ def key_id(app_id: str, number: int) -> str:
     return f"{app_id}_k{number}"
 
 
-def check_webhook_url(url: str, *, livemode: bool) -> str:
-    """HTTPS (plain HTTP only in test mode), with a host and without embedded credentials."""
+def check_webhook_url(url: str, *, livemode: bool, allow_private: bool = False) -> str:
+    """HTTPS (plain HTTP only in test mode), with a host and without embedded credentials.
+
+    Unless ``allow_private`` (development), a host that is a non-public address or a local
+    name is refused with ``webhook_url_forbidden``: the bank must not be made to call its own
+    network. Names are resolved and checked again at every delivery.
+    """
     if len(url) > MAX_URL_LENGTH:
         raise WebhookEndpointInvalid("url is too long", param="url")
     try:
@@ -223,6 +230,11 @@ def check_webhook_url(url: str, *, livemode: bool) -> str:
         )
     if not host or parts.username is not None or parts.password is not None or parts.fragment:
         raise WebhookEndpointInvalid("url needs a host and no credentials or fragment", param="url")
+    reason = None if allow_private else host_refusal(host)
+    if reason is not None:
+        raise WebhookUrlForbidden(
+            f"url must point to a public host: {reason}", param="url", reason=reason
+        )
     return url
 
 

@@ -12,7 +12,8 @@ Delivery is at least once and unordered; objects carry a monotonic ``version`` s
 receiver can drop a stale update. A delivery is attempted on the schedule below (13 attempts
 over about 3.2 days, each delay with +-20 % jitter from an injected random source), then
 marked ``failed``. A 2xx within the timeout succeeds; ``410 Gone`` disables the endpoint;
-anything else (another status, a timeout, a refused connection) retries.
+anything else (another status, a timeout, a refused connection) retries, except a
+destination refused as not public (``domain.destinations``), which fails the delivery at once.
 """
 
 from __future__ import annotations
@@ -88,6 +89,9 @@ class AttemptResult:
 
     status_code: int | None
     error: str | None = None
+    # The destination was refused before connecting (not a public address): retrying cannot
+    # help, and the bank must not keep knocking at an internal host, so the delivery fails.
+    refused: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,6 +153,8 @@ def after_attempt(
         return Verdict(DeliveryStatus.SUCCEEDED, attempts, None, disable_endpoint=False)
     if outcome is Outcome.GONE:
         return Verdict(DeliveryStatus.FAILED, attempts, None, disable_endpoint=True)
+    if result.refused:
+        return Verdict(DeliveryStatus.FAILED, attempts, None, disable_endpoint=False)
     delay = next_delay_s(attempts, rng)
     if delay is None:
         return Verdict(DeliveryStatus.FAILED, attempts, None, disable_endpoint=False)

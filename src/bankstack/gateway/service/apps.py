@@ -64,8 +64,10 @@ class AppService:
         *,
         clock: Clock | None = None,
         api_versions: frozenset[str] = SUPPORTED_API_VERSIONS,
+        allow_private_destinations: bool = False,
     ) -> None:
         self._store = store
+        self._allow_private = allow_private_destinations
         self._clock = clock or SystemClock()
         self._api_versions = api_versions
 
@@ -251,7 +253,9 @@ class AppService:
             endpoint = WebhookEndpoint(
                 id=ids.new_prefixed_id(ids.WEBHOOK_ENDPOINT),
                 app_id=app_id,
-                url=check_webhook_url(url, livemode=app.livemode),
+                url=check_webhook_url(
+                    url, livemode=app.livemode, allow_private=self._allow_private
+                ),
                 secret=new_webhook_secret(),
                 enabled=True,
                 event_types=filters,

@@ -33,6 +33,7 @@ from typing import Any, Final
 
 from sqlalchemy import Connection, Engine
 
+from bankstack.gateway.adapters.secret_box import SecretBox
 from bankstack.gateway.adapters.webhooks_sql import SqlWebhookUnit
 from bankstack.gateway.domain.apps import App
 from bankstack.gateway.domain.webhooks import WebhookEvent
@@ -57,12 +58,14 @@ class WebhookFanout:
         self,
         engine: Engine,
         service: WebhookService,
+        secrets: SecretBox,
         *,
         prefixes: Sequence[str] = DEFAULT_PREFIXES,
         types: Mapping[str, str] | None = None,
         inbox: Inbox | None = None,
     ) -> None:
         self._service = service
+        self._secrets = secrets  # endpoints are read with their secrets, though unused here
         self._prefixes = tuple(prefixes)
         self._types = dict(types or {})
         self._inbox = inbox or Inbox(engine, CONSUMER)
@@ -88,7 +91,7 @@ class WebhookFanout:
         payload = _payload(event)
         if event_type is None or payload is None:
             return []
-        unit = SqlWebhookUnit(conn)
+        unit = SqlWebhookUnit(conn, self._secrets)
         published = []
         for app in self._targets(unit, payload, event):
             made = self._service.publish(

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import socket
 from urllib.parse import parse_qsl
 
 import httpx
 import pytest
 
+from bankstack.gateway.adapters.destinations import GuardedTransport
 from bankstack.gateway.alipay import (
     AlipayNotifier,
     InMemoryNotificationStore,
@@ -181,3 +183,21 @@ def test_next_attempt_bounds():
     assert next_attempt_ns(1, 0) == 240 * NS_PER_SECOND
     assert next_attempt_ns(7, 0) == 15 * 3600 * NS_PER_SECOND
     assert next_attempt_ns(8, 0) is None
+
+
+def test_a_notify_url_resolving_inside_is_abandoned_at_once(notifier, store, clock, monkeypatch):
+    def internal(_host: str, port: int, *_args: object, **_kwargs: object) -> list[tuple]:  # type: ignore[type-arg]
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("169.254.169.254", port))]
+
+    monkeypatch.setattr(socket, "getaddrinfo", internal)
+    receiver = Receiver()
+    client = httpx.Client(transport=GuardedTransport(inner=httpx.MockTransport(receiver)))
+    notifier.trade_changed(
+        TradeNotice(app_id=APP_ID, trade=paid_trade(clock.now_ns()), notify_url=URL)
+    )
+    report = NotificationDeliverer(store=store, clock=clock, client=client).run_due()
+    assert (report.delivered, report.retried, report.abandoned) == (0, 0, 1)
+    assert receiver.forms == []  # nothing was sent
+    assert store.pending() == []
+    [abandoned] = store.abandoned()
+    assert abandoned.attempts == 1
