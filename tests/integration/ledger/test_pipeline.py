@@ -112,7 +112,15 @@ def _post(transfer_id: int, pending_id: int) -> Transfer:
 
 
 def _fail_next_commit(store: FaultyStore) -> None:
+    """Fail the next commit, but only once the batch after it has been prepared on top of it
+    (bounded wait): failing at once raced the writer, and on a loaded machine the next batch
+    sometimes arrived after the failure and was prepared the plain way instead."""
+    armed = store.prepares
+
     def explode() -> None:
+        deadline = time.monotonic() + 5
+        while store.prepares < armed + 2 and time.monotonic() < deadline:
+            time.sleep(0.001)
         raise Flaky("the database went away")
 
     store.before_next_batch = explode
