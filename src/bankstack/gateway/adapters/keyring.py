@@ -22,6 +22,7 @@ import time
 from pathlib import Path
 from typing import Any, Final
 
+from bankstack.gateway.adapters.keys import create_secret_file
 from bankstack.gateway.adapters.secret_box import KEY_BYTES, KeyRing, SecretBox
 
 FORMAT: Final = "bankstack-keyring/1"
@@ -30,18 +31,10 @@ FORMAT: Final = "bankstack-keyring/1"
 def load_or_create_keyring(path: Path) -> KeyRing:
     """The keyring in ``path``, made with one fresh key first if the file does not exist.
 
-    Creation is atomic (O_EXCL), so two processes starting together end up with one ring.
+    Creation is atomic (``keys.create_secret_file``): two processes starting together end up
+    with one ring.
     """
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        content = _dump([_new_entry()])
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            pass  # another process won the race: use its ring
-        else:
-            with os.fdopen(fd, "wb") as file:
-                file.write(content)
+    create_secret_file(path, lambda: _dump([_new_entry()]))
     return load_keyring(path)
 
 

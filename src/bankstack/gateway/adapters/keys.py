@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -22,20 +23,26 @@ def key_id_for(private_key: Ed25519PrivateKey) -> str:
     return "plat_" + hashlib.sha256(raw).hexdigest()[:16]
 
 
-def load_or_create_signing_key(path: Path) -> SigningKey:
-    """The key in ``path`` (PKCS#8 PEM), made first if the file does not exist.
+def create_secret_file(path: Path, make: Callable[[], bytes]) -> None:
+    """Write ``make()`` to ``path`` (mode 0600) unless the file exists.
 
-    Creation is atomic (O_EXCL), so two processes starting together end up with one key.
+    Creation is atomic (O_EXCL), so two processes starting together end up with one file: the
+    loser keeps the winner's content.
     """
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        pem = SigningKey.generate("new").to_pem()
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            pass  # another process won the race: use its key
-        else:
-            with os.fdopen(fd, "wb") as file:
-                file.write(pem)
+    if path.exists():
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    content = make()
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return  # another process won the race: use its file
+    with os.fdopen(fd, "wb") as file:
+        file.write(content)
+
+
+def load_or_create_signing_key(path: Path) -> SigningKey:
+    """The key in ``path`` (PKCS#8 PEM), made first if the file does not exist."""
+    create_secret_file(path, lambda: SigningKey.generate("new").to_pem())
     loaded = SigningKey.from_pem("pending", path.read_bytes())
     return SigningKey(key_id_for(loaded.private_key), loaded.private_key)
