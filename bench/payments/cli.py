@@ -131,7 +131,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="funded test customers; partner i pays as customers i, i+C, ... [2 x the largest C]",
     )
     parser.add_argument(
-        "--amount", type=int, default=1000, help="trade amount in fen; the fee is 0.6%% [1000]"
+        "--amount",
+        type=int,
+        default=8800,
+        # 10.00 or less, five times a minute from one customer, is what risk challenges as
+        # card testing: the default is a typical ticket.
+        help="trade amount in fen; the fee is 0.6%% [8800]",
     )
     parser.add_argument(
         "--profile",

@@ -76,6 +76,10 @@ def server_env(
         "BANKSTACK_PARTNER_RATE_PER_S": str(RATE_PER_S),
         "BANKSTACK_PARTNER_SIGN_RESPONSES": "true" if spec.sign_responses else "false",
         "BANKSTACK_LOG_LEVEL": "WARNING",
+        # Risk screens every payment, on the packaged rules alone: no fraud model (whether one
+        # was trained into ./var/models must not change what is measured).
+        "BANKSTACK_RISK_ENABLED": "true",
+        "BANKSTACK_MODEL_DIR": str(key_dir / "no-models"),
     }
     if spec.redis_url:
         env["BANKSTACK_REDIS_URL"] = spec.redis_url
