@@ -85,13 +85,14 @@ class FaultyStore:
 def ledger(db_url: str) -> Iterator[tuple[FaultyStore, GroupCommitWriter, SqlLedgerReader, Engine]]:
     upgrade(db_url)
     store = FaultyStore(open_ledger_store(db_url))
-    writer = GroupCommitWriter(store, SystemClock())
+    writer = GroupCommitWriter(store, SystemClock(), batch_max=1)
     writer.start()
     engine = make_engine(db_url)
     global A, B
     A, B = new_id(), new_id()
     accounts = [Account(id=A, ledger=1, code=1), Account(id=B, ledger=1, code=1)]
-    assert writer.create_accounts(accounts) == [AccountResult.OK] * 2
+    for account in accounts:  # one event per submission (batch_max=1)
+        assert writer.create_accounts([account]) == [AccountResult.OK]
     try:
         yield store, writer, SqlLedgerReader(engine), engine
     finally:
@@ -112,28 +113,21 @@ def _post(transfer_id: int, pending_id: int) -> Transfer:
 
 
 def _fail_next_commit(store: FaultyStore) -> None:
-    """Fail the next commit, but only once the batch after it has been prepared on top of it
-    (bounded wait): failing at once raced the writer, and on a loaded machine the next batch
-    sometimes arrived after the failure and was prepared the plain way instead."""
-    armed = store.prepares
-
     def explode() -> None:
-        deadline = time.monotonic() + 5
-        while store.prepares < armed + 2 and time.monotonic() < deadline:
-            time.sleep(0.001)
         raise Flaky("the database went away")
 
     store.before_next_batch = explode
 
 
 def _submit_pipelined(writer: GroupCommitWriter, *submissions: list[Transfer]) -> list[Any]:
-    futures = []
-    for submission in submissions:
-        futures.append(writer.submit_transfers(submission))
-        deadline = time.monotonic() + 5
-        while writer._queue and time.monotonic() < deadline:
-            time.sleep(0.0002)
-    return futures
+    """Queue every submission at once, under the writer's lock: with one transfer per batch
+    (the fixture's ``batch_max=1``) the writer takes the first alone and finds the next one
+    queued when it has handed the first to the committer, so the next is always prepared on
+    top of the one in flight. (Submitting one by one raced the writer: when it looked for
+    more before the next arrived, it finished the first batch first, and the scenario under
+    test did not happen.)"""
+    with writer._wakeup:
+        return [writer.submit_transfers(submission) for submission in submissions]
 
 
 def test_a_failed_commit_voids_the_batch_prepared_on_it(ledger) -> None:
