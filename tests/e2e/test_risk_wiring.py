@@ -155,17 +155,12 @@ class Bank:
         app = FastAPI()
         codes = self.runtime.codes
         assert codes is not None
-
-        def demo_code(customer_id: str) -> str | None:
-            sent = codes.latest(customer_id)
-            return None if sent is None else sent.code
-
         app.include_router(
             cashier_router(
                 self.runtime.payments,
                 demo_customers=lambda: [(self.alice, "Alice")],
                 clock=self.clock,
-                demo_codes=demo_code,
+                demo_codes=codes.latest_code,
             )
         )
         client = TestClient(app, follow_redirects=False)

@@ -13,7 +13,7 @@ from sqlalchemy import Engine
 
 from bankstack.entrypoints.partners import Partners, build_partners
 from bankstack.entrypoints.risk_wiring import RiskParts, build_risk
-from bankstack.kernel.clock import Clock, SystemClock
+from bankstack.kernel.clock import NS_PER_SECOND, Clock, SystemClock
 from bankstack.ledger.adapters.factory import open_ledger_store
 from bankstack.ledger.adapters.journal import batch_events
 from bankstack.ledger.adapters.reads import SqlLedgerReader
@@ -35,7 +35,7 @@ from bankstack.risk.features.memory import InMemoryFeatureSource
 
 PRUNE_FEATURES_EVERY_S = 600.0
 PURGE_EVERY_S = 3_600.0
-DAY_NS = 86_400 * 1_000_000_000
+DAY_NS = 86_400 * NS_PER_SECOND
 
 
 @dataclass

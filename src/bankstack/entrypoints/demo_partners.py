@@ -93,8 +93,7 @@ def demo_phone(runtime: Runtime) -> Callable[[str], str | None]:
 
     def newest_code(customer_id: str) -> str | None:
         inbox = runtime.codes
-        sent = None if inbox is None else inbox.latest(scoped(customer_id, livemode=False))
-        return None if sent is None else sent.code
+        return None if inbox is None else inbox.latest_code(scoped(customer_id, livemode=False))
 
     return newest_code
 

@@ -90,17 +90,12 @@ def install_partner_api(
         staff = staff_only(runtime.settings.admin_token)
         app.include_router(cases_router(runtime.risk.cases, staff))
     codes = runtime.codes if demo_customers is not None else None
-
-    def demo_code(customer_id: str) -> str | None:
-        sent = codes.latest(customer_id) if codes is not None else None
-        return sent.code if sent is not None else None
-
     app.include_router(
         cashier_router(
             runtime.payments,
             clock=runtime.clock,
             demo_customers=demo_customers or list,
-            demo_codes=demo_code if codes is not None else None,
+            demo_codes=codes.latest_code if codes is not None else None,
         )
     )
     key = partners.platform_key

@@ -48,3 +48,8 @@ class CodeInbox:
         """The newest code sent to the customer, if any (the demo shows it)."""
         with self._lock:
             return self._latest.get(customer_id)
+
+    def latest_code(self, customer_id: str) -> str | None:
+        """Just the newest code: what the demo's cashier page shows as the customer's phone."""
+        sent = self.latest(customer_id)
+        return None if sent is None else sent.code
