@@ -7,8 +7,9 @@ from typing import TYPE_CHECKING
 import pytest
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, text
+from sqlalchemy.exc import OperationalError
 
-from bankstack.platform import migrations
+from bankstack.platform import database, migrations
 from bankstack.platform.database import is_postgres, is_sqlite, make_engine, normalize_url
 
 if TYPE_CHECKING:
@@ -28,6 +29,15 @@ def engine_for():
     yield build
     for engine in engines:
         engine.dispose()
+
+
+def _kill_pooled_connection(engine: Engine, admin: Engine) -> int:
+    """Park one connection in ``engine``'s pool, then end its backend from ``admin``."""
+    with engine.connect() as conn:
+        pid = conn.execute(text("SELECT pg_backend_pid()")).scalar_one()
+    with admin.connect() as conn:
+        conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+    return int(pid)
 
 
 def _pragma(conn, name: str) -> object:
@@ -139,9 +149,27 @@ class TestPostgres:
         url = pg_url.replace("postgresql+psycopg://", f"{scheme}://", 1)
         engine = engine_for(url)
         assert engine.url.drivername == "postgresql+psycopg"
-        assert engine.pool._pre_ping is True
         with engine.connect() as conn:
             assert conn.execute(text("SELECT 2")).scalar_one() == 2
+
+    def test_an_idle_connection_killed_by_the_server_is_replaced(
+        self, pg_url, engine_for, monkeypatch
+    ):
+        engine = engine_for(pg_url, pool_size=1, max_overflow=0)
+        killed = _kill_pooled_connection(engine, engine_for(pg_url))
+        monkeypatch.setattr(database, "PING_AFTER_IDLE_S", 0.0)  # it has been idle long enough
+        with engine.connect() as conn:  # the ping finds it dead: a new one answers
+            assert conn.execute(text("SELECT pg_backend_pid()")).scalar_one() != killed
+
+    def test_a_busy_connection_is_not_pinged_and_one_failure_renews_the_pool(
+        self, pg_url, engine_for
+    ):
+        engine = engine_for(pg_url, pool_size=1, max_overflow=0)
+        killed = _kill_pooled_connection(engine, engine_for(pg_url))
+        with pytest.raises(OperationalError), engine.connect() as conn:
+            conn.execute(text("SELECT 1"))  # used just now: no ping, so the death shows here
+        with engine.connect() as conn:  # the pool was invalidated: the next one is new
+            assert conn.execute(text("SELECT pg_backend_pid()")).scalar_one() != killed
 
     def test_session_database_is_ours(self, pg_url, engine_for):
         engine = engine_for(pg_url)

@@ -17,7 +17,7 @@ from bankstack.kernel.clock import NS_PER_SECOND, Clock, SystemClock
 from bankstack.ledger.adapters.factory import open_ledger_store
 from bankstack.ledger.adapters.journal import batch_events
 from bankstack.ledger.adapters.reads import SqlLedgerReader
-from bankstack.ledger.events import BATCH_SEALED
+from bankstack.ledger.events import BATCH_EVENT_TOPICS, BATCH_SEALED
 from bankstack.ledger.ports import LedgerStore
 from bankstack.ledger.writer import GroupCommitWriter
 from bankstack.payments import PaymentsService
@@ -27,7 +27,7 @@ from bankstack.payments.adapters.risk_events import AmlFeed, ReviewOutcomes
 from bankstack.payments.ports import PaymentsConfig
 from bankstack.platform.database import make_engine
 from bankstack.platform.migrations import upgrade
-from bankstack.platform.outbox import OutboxRelay, Subscriber
+from bankstack.platform.outbox import Expansion, OutboxRelay, Subscriber
 from bankstack.platform.periodic import Periodic
 from bankstack.platform.retention import purge_delivered
 from bankstack.platform.settings import Settings
@@ -96,7 +96,8 @@ def build_runtime(
         expiry_interval_s=settings.expiry_interval_ms / 1000,
     )
     writer.start()
-    relay = OutboxRelay(engine, subscribers, expanders={BATCH_SEALED: batch_events}, clock=clock)
+    batches = Expansion(batch_events, BATCH_EVENT_TOPICS)
+    relay = OutboxRelay(engine, subscribers, expanders={BATCH_SEALED: batches}, clock=clock)
     reader = SqlLedgerReader(engine)
     cashier = settings.public_url.rstrip("/") + "/cashier"
     risk = build_risk(settings, engine, clock) if settings.risk_enabled else None

@@ -20,6 +20,10 @@ TRANSFER_PENDING = "ledger.transfer.pending"
 PENDING_POSTED = "ledger.pending.posted"
 PENDING_VOIDED = "ledger.pending.voided"
 PENDING_EXPIRED = "ledger.pending.expired"
+# What the relay's expansion of a sealed batch can produce.
+BATCH_EVENT_TOPICS = frozenset(
+    {TRANSFER_POSTED, TRANSFER_PENDING, PENDING_POSTED, PENDING_VOIDED, PENDING_EXPIRED}
+)
 
 _PENDING = int(TransferFlags.PENDING)
 _POST = int(TransferFlags.POST_PENDING_TRANSFER)

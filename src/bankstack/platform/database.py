@@ -9,22 +9,29 @@ A writer that reads first (lock, check, write) should open its transaction with
 ``BEGIN`` and waits for it (busy timeout) instead of failing later with ``SQLITE_BUSY``.
 
 PostgreSQL (production tier): ``postgresql://`` and ``postgres://`` URLs are normalised to the
-psycopg 3 driver; pooled connections are checked before use.
+psycopg 3 driver. A pooled connection that sat idle for ``PING_AFTER_IDLE_S`` is pinged before
+use (a server restart or failover closes idle connections); one in steady use is not, since a
+round trip per checkout was a tenth of a payment's statements (bench/payments). A connection
+that dies while in use fails its statement, and SQLAlchemy then invalidates every connection
+the pool opened before it, so one request per process sees a failover.
 """
 
 from __future__ import annotations
 
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, Self
 
-from sqlalchemy import URL, create_engine, event, make_url
+from sqlalchemy import URL, create_engine, event, exc, make_url
 
 if TYPE_CHECKING:
     from sqlite3 import Connection as SQLiteConnection
     from types import TracebackType
 
     from sqlalchemy import Connection, Engine, RootTransaction
-    from sqlalchemy.pool import ConnectionPoolEntry
+    from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
 
 SQLITE_PRAGMAS: Final = (
     "PRAGMA journal_mode=WAL",
@@ -34,6 +41,8 @@ SQLITE_PRAGMAS: Final = (
 )
 _SQLITE_BEGIN_MODES: Final = frozenset({"DEFERRED", "IMMEDIATE", "EXCLUSIVE"})
 _PG_SCHEMES: Final = frozenset({"postgres", "postgresql", "postgresql+psycopg"})
+PING_AFTER_IDLE_S: Final = 5.0
+_CHECKED_IN_AT: Final = "bankstack_checked_in_at"
 
 
 def normalize_url(url: str | URL) -> URL:
@@ -54,7 +63,7 @@ def make_engine(url: str | URL, **engine_kwargs: Any) -> Engine:
     parsed = normalize_url(url)
     if parsed.get_backend_name() == "sqlite":
         return _sqlite_engine(parsed, engine_kwargs)
-    engine_kwargs.setdefault("pool_pre_ping", True)
+    ping_idle = "pool_pre_ping" not in engine_kwargs
     # The HTTP server runs sync endpoints on up to 40 threads: with SQLAlchemy's default
     # pool of 5 (+10 overflow) connections were opened and closed per request under load
     # (a forked PostgreSQL backend each; bench/payments). 20 + 10 keeps two server processes
@@ -62,7 +71,32 @@ def make_engine(url: str | URL, **engine_kwargs: Any) -> Engine:
     if "poolclass" not in engine_kwargs:
         engine_kwargs.setdefault("pool_size", 20)
         engine_kwargs.setdefault("max_overflow", 10)
-    return create_engine(parsed, **engine_kwargs)
+    engine = create_engine(parsed, **engine_kwargs)
+    if ping_idle:
+        _ping_when_idle(engine)
+    return engine
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """Ping a pooled connection at checkout only if it was idle ``PING_AFTER_IDLE_S``; a
+    dead one is replaced (``DisconnectionError`` makes the pool retry with a new one)."""
+
+    def checkin(_dbapi: Any, record: ConnectionPoolEntry) -> None:
+        record.info[_CHECKED_IN_AT] = time.monotonic()
+
+    def checkout(dbapi: Any, record: ConnectionPoolEntry, _proxy: PoolProxiedConnection) -> None:
+        idle_since = record.info.get(_CHECKED_IN_AT)
+        if idle_since is None or time.monotonic() - idle_since < PING_AFTER_IDLE_S:
+            return
+        try:
+            alive = engine.dialect.do_ping(dbapi)
+        except Exception as error:
+            raise exc.DisconnectionError(f"pooled connection is gone: {error}") from error
+        if not alive:
+            raise exc.DisconnectionError("pooled connection did not answer the ping")
+
+    event.listen(engine, "checkin", checkin)
+    event.listen(engine, "checkout", checkout)
 
 
 def is_postgres(engine: Engine | Connection) -> bool:
@@ -112,6 +146,23 @@ def _on_sqlite_begin(conn: Connection) -> None:
     conn.exec_driver_sql(f"BEGIN {mode}")
 
 
+@contextmanager
+def one_statement(engine: Engine) -> Iterator[Connection]:
+    """A connection for a write that is a single statement, committed when the block ends.
+
+    On PostgreSQL the statement runs in autocommit: one statement is atomic by itself, and
+    BEGIN and COMMIT would be two more round trips. On SQLite it is an ordinary write
+    transaction (``BEGIN IMMEDIATE``). Run exactly one statement inside.
+    """
+    with engine.connect() as raw:
+        if raw.dialect.name == "postgresql":
+            yield raw.execution_options(isolation_level="AUTOCOMMIT")
+            return
+        conn = raw.execution_options(sqlite_begin="IMMEDIATE")
+        with conn.begin():
+            yield conn
+
+
 class SqlUnitOfWork:
     """One connection, one transaction, a domain's repositories bound to it (``_bind``).
 
@@ -120,6 +171,11 @@ class SqlUnitOfWork:
     and it serialises with every other writer, which is SQLite's row lock. On PostgreSQL it is
     a READ COMMITTED transaction whose ``lock=True`` reads lock their rows. Nothing commits
     unless ``commit()`` is called; leaving the block rolls back whatever was not committed.
+
+    A read unit of work on PostgreSQL runs its statements in autocommit: under READ COMMITTED
+    every statement takes its own snapshot inside a transaction too, so BEGIN and ROLLBACK
+    were two round trips that changed nothing. It may not lock rows (``lock=True`` needs a
+    write unit of work) and has nothing to commit.
     """
 
     def __init__(self, engine: Engine, *, write: bool) -> None:
@@ -136,8 +192,11 @@ class SqlUnitOfWork:
         conn = self._engine.connect()
         if self._write and conn.dialect.name == "sqlite":
             conn.execution_options(sqlite_begin="IMMEDIATE")
+        if not self._write and conn.dialect.name == "postgresql":
+            conn.execution_options(isolation_level="AUTOCOMMIT")
+        else:
+            self._tx = conn.begin()
         self._conn = conn
-        self._tx = conn.begin()
         self._bind(conn)
         return self
 
@@ -157,5 +216,5 @@ class SqlUnitOfWork:
 
     def commit(self) -> None:
         if self._tx is None:
-            raise RuntimeError("commit() outside the unit of work")
+            raise RuntimeError("commit() outside a write unit of work")
         self._tx.commit()

@@ -9,6 +9,11 @@ consumer deduplicates: ``Inbox`` records processed ids in the consumer's own tra
 
 On PostgreSQL ``FOR UPDATE SKIP LOCKED`` lets several relays (one per server process) share
 the work without delivering one row twice at the same time.
+
+A subscriber may name the ``topics`` it handles (a frozenset; without it, every topic). A
+record that only an expander turns into events is expanded only when some subscriber wants
+one of the topics the expansion produces: a ledger batch read back from the journal for
+nobody cost a quarter of the relay's time per payment (bench/payments).
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Protocol
 
 from sqlalchemy import Connection, Engine, text
@@ -36,13 +42,27 @@ class Subscriber(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class Expansion:
+    """How one record topic becomes events: ``expand`` and every topic it can produce."""
+
+    expand: Expander
+    topics: frozenset[str]
+
+
+def topics_of(subscriber: Subscriber) -> frozenset[str] | None:
+    """The topics ``subscriber`` handles; None: all of them."""
+    topics = getattr(subscriber, "topics", None)
+    return topics if isinstance(topics, frozenset) else None
+
+
 class OutboxRelay:
     def __init__(
         self,
         engine: Engine,
         subscribers: Sequence[Subscriber],
         *,
-        expanders: dict[str, Expander] | None = None,
+        expanders: dict[str, Expansion] | None = None,
         clock: Clock | None = None,
         batch_size: int = 100,
     ) -> None:
@@ -127,10 +147,19 @@ class OutboxRelay:
         conn.execute(text(f"UPDATE outbox SET published_at = :now WHERE id IN ({marks})"), params)
 
     def _events(self, conn: Connection, row_id: int, record: OutboxRecord) -> list[Event]:
-        expander = self._expanders.get(record.topic)
-        if expander is not None:
-            return expander(conn, record)
-        return [Event(f"{record.topic}/{row_id}", *record)]
+        expansion = self._expanders.get(record.topic)
+        if expansion is None:
+            return [Event(f"{record.topic}/{row_id}", *record)]
+        if not self._wanted(expansion.topics):
+            return []  # nobody handles what it would produce: published as it is
+        return expansion.expand(conn, record)
+
+    def _wanted(self, topics: frozenset[str]) -> bool:
+        for subscriber in self._subscribers:
+            handled = topics_of(subscriber)
+            if handled is None or not handled.isdisjoint(topics):
+                return True
+        return False
 
     def start(self, interval_s: float = 0.2) -> None:
         self._thread = threading.Thread(
@@ -157,6 +186,11 @@ class OutboxRelay:
 class Inbox:
     """Exactly-once processing on top of at-least-once delivery, per consumer."""
 
+    _CLAIM = text(
+        "INSERT INTO processed_events (consumer, event_id, processed_at) VALUES (:c, :e, :t)"
+        " ON CONFLICT DO NOTHING RETURNING event_id"
+    )
+
     def __init__(self, engine: Engine, consumer: str, clock: Clock | None = None) -> None:
         self._engine = engine
         self._consumer = consumer
@@ -168,19 +202,15 @@ class Inbox:
         options = {"sqlite_begin": "IMMEDIATE"} if self._engine.dialect.name == "sqlite" else {}
         with self._engine.connect() as raw, raw.execution_options(**options).begin():
             conn = raw
-            seen = conn.execute(
-                text("SELECT 1 FROM processed_events WHERE consumer = :c AND event_id = :e"),
-                {"c": self._consumer, "e": event.event_id},
-            ).first()
-            if seen is not None:
-                return False
-            conn.execute(
-                text(
-                    "INSERT INTO processed_events (consumer, event_id, processed_at)"
-                    " VALUES (:c, :e, :t)"
-                ),
+            # One statement claims the event: a concurrent claim of the same id waits for
+            # this transaction and then finds the row (PostgreSQL), or waits for the write
+            # lock (SQLite); either way exactly one consumer runs the handler.
+            claimed = conn.execute(
+                self._CLAIM,
                 {"c": self._consumer, "e": event.event_id, "t": self._clock.now_ns()},
-            )
+            ).first()
+            if claimed is None:
+                return False
             handler(conn, event)
         return True
 

@@ -9,6 +9,9 @@
 
 ``complete`` and ``abandon`` act only while the caller's ``token`` still holds the lease, so
 a request overtaken after its lease expired cannot overwrite its successor's record.
+
+Each write is one statement, run as its own transaction (``one_statement``), and the two on
+every request (the claim and the completion) are built once.
 """
 
 from __future__ import annotations
@@ -17,10 +20,10 @@ import json
 import secrets
 from typing import Final
 
-from sqlalchemy import Engine, delete, select, tuple_, update
+from sqlalchemy import Engine, bindparam, delete, select, tuple_, update
 
 from bankstack.gateway.adapters.tables import idempotency_keys as t
-from bankstack.gateway.adapters.tables import insert_if_absent, transaction
+from bankstack.gateway.adapters.tables import transaction
 from bankstack.gateway.domain.idempotency import (
     LEASE_S,
     RETENTION_S,
@@ -32,9 +35,18 @@ from bankstack.gateway.domain.idempotency import (
     StoredResponse,
 )
 from bankstack.kernel.clock import NS_PER_SECOND, Clock, SystemClock
+from bankstack.platform.database import one_statement
+from bankstack.platform.sql import insert_absent
 
 IN_PROGRESS: Final = "in_progress"
 COMPLETED: Final = "completed"
+_HELD_BY = (
+    t.c.scope == bindparam("p_scope"),
+    t.c.key == bindparam("p_key"),
+    t.c.token == bindparam("p_token"),
+    t.c.state == IN_PROGRESS,
+)
+_COMPLETE = update(t).where(*_HELD_BY)  # SET: the parameters named after columns
 
 
 class SqlIdempotencyStore:
@@ -67,10 +79,10 @@ class SqlIdempotencyStore:
                 "response_headers": None,
                 "response_body": None,
             }
-            with transaction(self._engine, write=True) as conn:
-                if insert_if_absent(conn, t, {"scope": scope, "key": key, **claim}):
+            with one_statement(self._engine) as conn:
+                if insert_absent(conn, t, {"scope": scope, "key": key, **claim}):
                     return Proceed(token)
-            with transaction(self._engine, write=True) as conn:
+            with one_statement(self._engine) as conn:
                 taken = conn.execute(
                     update(t)
                     .where(t.c.scope == scope, t.c.key == key, t.c.expires_at <= now)
@@ -105,28 +117,22 @@ class SqlIdempotencyStore:
 
     def complete(self, scope: str, key: str, token: str, response: StoredResponse) -> bool:
         now = self._clock.now_ns()
-        with transaction(self._engine, write=True) as conn:
-            done = conn.execute(
-                update(t)
-                .where(
-                    t.c.scope == scope,
-                    t.c.key == key,
-                    t.c.token == token,
-                    t.c.state == IN_PROGRESS,
-                )
-                .values(
-                    state=COMPLETED,
-                    completed_at=now,
-                    expires_at=now + self._retention_ns,
-                    response_status=response.status,
-                    response_headers=json.dumps([list(h) for h in response.headers]),
-                    response_body=response.body,
-                )
-            )
-            return done.rowcount == 1
+        params = {
+            "p_scope": scope,
+            "p_key": key,
+            "p_token": token,
+            "state": COMPLETED,
+            "completed_at": now,
+            "expires_at": now + self._retention_ns,
+            "response_status": response.status,
+            "response_headers": json.dumps([list(h) for h in response.headers]),
+            "response_body": response.body,
+        }
+        with one_statement(self._engine) as conn:
+            return conn.execute(_COMPLETE, params).rowcount == 1
 
     def abandon(self, scope: str, key: str, token: str) -> bool:
-        with transaction(self._engine, write=True) as conn:
+        with one_statement(self._engine) as conn:
             gone = conn.execute(
                 delete(t).where(
                     t.c.scope == scope,

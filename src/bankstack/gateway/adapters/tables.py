@@ -8,9 +8,8 @@ Times are BIGINT nanoseconds since the epoch, as everywhere in bankstack.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
 
 from sqlalchemy import (
     BigInteger,
@@ -27,7 +26,6 @@ from sqlalchemy import (
     Table,
     Text,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 
 metadata = MetaData()
 
@@ -147,18 +145,3 @@ def transaction(engine: Engine, *, write: bool) -> Iterator[Connection]:
         conn = raw.execution_options(**options) if options else raw
         with conn.begin():
             yield conn
-
-
-def insert_if_absent(conn: Connection, table: Table, values: Mapping[str, Any]) -> bool:
-    """``INSERT ... ON CONFLICT DO NOTHING``; True when the row was inserted.
-
-    Atomic on both dialects: of two concurrent inserts of one key exactly one returns True
-    (PostgreSQL makes the second wait for the first to commit or roll back).
-    """
-    # Told by RETURNING, not rowcount: psycopg reports -1 for these INSERTs.
-    first = next(iter(table.primary_key.columns))
-    if conn.dialect.name == "postgresql":
-        pg_statement = postgresql.insert(table).values(**values).on_conflict_do_nothing()
-        return conn.execute(pg_statement.returning(first)).first() is not None
-    lite_statement = sqlite.insert(table).values(**values).on_conflict_do_nothing()
-    return conn.execute(lite_statement.returning(first)).first() is not None

@@ -29,7 +29,7 @@ from bankstack.gateway.adapters.apps_sql import SqlAppUnit, endpoint_from_row
 from bankstack.gateway.adapters.secret_box import SecretBox
 from bankstack.gateway.adapters.tables import deliveries as d
 from bankstack.gateway.adapters.tables import events as e
-from bankstack.gateway.adapters.tables import insert_if_absent, transaction
+from bankstack.gateway.adapters.tables import transaction
 from bankstack.gateway.adapters.tables import webhook_endpoints as we
 from bankstack.gateway.domain.apps import App, WebhookEndpoint
 from bankstack.gateway.domain.pages import Position
@@ -40,6 +40,7 @@ from bankstack.gateway.domain.webhooks import (
     new_delivery,
 )
 from bankstack.gateway.ports import DueDelivery
+from bankstack.platform.sql import insert_absent
 
 MAX_ERROR: Final = 200
 _PENDING: Final = DeliveryStatus.PENDING.value
@@ -64,7 +65,7 @@ class SqlWebhookUnit:
 
     def insert_event(self, event: WebhookEvent) -> bool:
         """False when the app already has an event from the same source event."""
-        return insert_if_absent(self._conn, e, _event_values(event))
+        return insert_absent(self._conn, e, _event_values(event))
 
     def insert_deliveries(self, new: Sequence[Delivery]) -> None:
         if new:

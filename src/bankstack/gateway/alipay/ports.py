@@ -19,7 +19,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Final, Protocol
@@ -153,6 +153,9 @@ class TradeLinks(Protocol):
         ...
 
     def get(self, trade_id: int) -> TradeLink | None: ...
+    def get_many(self, trade_ids: Sequence[int]) -> dict[int, TradeLink]:
+        """The links of those of ``trade_ids`` that have one, by trade id."""
+        ...
 
 
 class AppStatus(StrEnum):

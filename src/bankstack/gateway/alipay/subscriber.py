@@ -27,7 +27,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from functools import partial
 from typing import Any, Final
 
@@ -36,7 +36,7 @@ from sqlalchemy import Connection, Engine
 from bankstack.gateway.alipay.adapters.notifications_sql import SqlNotificationStore
 from bankstack.gateway.alipay.commands import TradeStatus, TradeView
 from bankstack.gateway.alipay.notify import AlipayNotifier, TradeNotice
-from bankstack.gateway.alipay.ports import AlipayApps, PlatformKeys, TradeLinks
+from bankstack.gateway.alipay.ports import AlipayApps, PlatformKeys, TradeLink, TradeLinks
 from bankstack.gateway.alipay.views import trade_view, view_from_event
 from bankstack.kernel.clock import Clock
 from bankstack.kernel.events import Event
@@ -82,12 +82,22 @@ class AlipayNotificationSubscriber:
         self._clock = clock
         self._inbox = inbox or Inbox(engine, CONSUMER, clock)
 
+    topics = TOPICS
+
     def handle(self, events: Sequence[Event]) -> None:
+        readable: list[tuple[Event, dict[str, Any]]] = []
         for event in events:
             if event.topic not in TOPICS:
                 continue
             try:
-                notice = self._notice(event, _data(event))
+                readable.append((event, _data(event)))
+            except (ValueError, KeyError, TypeError):
+                _log.warning("unreadable payments event skipped", event_id=event.event_id)
+        # Which of the page's trades came through the gateway: one query for the page.
+        links = self._links.get_many([t for t in map(_trade_of, readable) if t is not None])
+        for event, data in readable:
+            try:
+                notice = self._notice(event, data, links)
             except (ValueError, KeyError, TypeError):
                 _log.warning("unreadable payments event skipped", event_id=event.event_id)
                 continue
@@ -101,9 +111,11 @@ class AlipayNotificationSubscriber:
         )
         notifier.trade_changed(notice)
 
-    def _notice(self, event: Event, data: dict[str, Any]) -> TradeNotice | None:
+    def _notice(
+        self, event: Event, data: dict[str, Any], links: Mapping[int, TradeLink]
+    ) -> TradeNotice | None:
         refund = event.topic == REFUND_SUCCEEDED
-        link = self._links.get(int(data["trade_id"] if refund else data["id"]))
+        link = links.get(int(data["trade_id"] if refund else data["id"]))
         if link is None:
             return None  # not a trade of the gateway
         view = self._refund_view(data) if refund else _trade_event_view(data)
@@ -148,3 +160,10 @@ def _trade_event_view(data: dict[str, Any]) -> TradeView:
     closed_after_refunds = data["status"] == "closed" and int(data["refunded_amount"]) > 0
     refunded_at = data.get("closed_at") if closed_after_refunds else None
     return view_from_event(data, refunded_at_ns=refunded_at)
+
+
+def _trade_of(item: tuple[Event, dict[str, Any]]) -> int | None:
+    """The trade an event is about, or None when its payload does not say."""
+    event, data = item
+    raw = data.get("trade_id") if event.topic == REFUND_SUCCEEDED else data.get("id")
+    return int(raw) if isinstance(raw, (str, int)) and str(raw).isdigit() else None

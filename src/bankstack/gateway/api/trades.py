@@ -118,6 +118,15 @@ class _Caller:
         return scoped(party_id, livemode=self.livemode)
 
 
+async def _caller(request: Request) -> _Caller:
+    # A coroutine, so FastAPI resolves it on the event loop: a plain class dependency costs a
+    # worker-thread hand-off per request.
+    return _Caller(request)
+
+
+CallerDep = Annotated[_Caller, Depends(_caller)]
+
+
 def trades_router(
     payments: PaymentsService, idempotency: IdempotencyGuard, dependencies: list[Any]
 ) -> APIRouter:
@@ -129,7 +138,7 @@ def trades_router(
 
     @router.post("/trades", status_code=201, summary="Create a QR, cashier or barcode trade")
     @idempotency
-    def create_trade(body: CreateTradeIn, caller: Annotated[_Caller, Depends()]) -> dict[str, Any]:
+    def create_trade(body: CreateTradeIn, caller: CallerDep) -> dict[str, Any]:
         command = CreateTrade(
             merchant_id=caller.merchant_id,
             out_trade_no=body.out_trade_no,
@@ -151,12 +160,12 @@ def trades_router(
         return view(payments.create(command), caller)
 
     @router.get("/trades/{trade}", summary="Retrieve a trade")
-    def get_trade(trade: str, caller: Annotated[_Caller, Depends()]) -> dict[str, Any]:
+    def get_trade(trade: str, caller: CallerDep) -> dict[str, Any]:
         return view(payments.query(caller.ref(trade)), caller)
 
     @router.get("/trades", summary="List trades newest first, or find one by out_trade_no")
     def list_trades(
-        caller: Annotated[_Caller, Depends()],
+        caller: CallerDep,
         out_trade_no: Annotated[str | None, Query(pattern=r"^[A-Za-z0-9_-]{1,64}$")] = None,
         cursor: Annotated[str | None, Query(max_length=200)] = None,
         limit: Annotated[int, Query(ge=1, le=100)] = 20,
@@ -181,7 +190,7 @@ def trades_router(
 
     @router.post("/trades/{trade}/pay", summary="Pay a trade (auth code; test mode: wallet)")
     @idempotency
-    def pay_trade(trade: str, body: PayIn, caller: Annotated[_Caller, Depends()]) -> dict[str, Any]:
+    def pay_trade(trade: str, body: PayIn, caller: CallerDep) -> dict[str, Any]:
         ref = caller.ref(trade)
         if body.customer_id is not None:
             if caller.livemode:
@@ -200,9 +209,7 @@ def trades_router(
         return view(payments.pay(command), caller)
 
     @router.post("/trades/{trade}/confirm", summary="Confirm a challenged payment (test mode)")
-    def confirm_trade(
-        trade: str, body: ChallengeCodeIn, caller: Annotated[_Caller, Depends()]
-    ) -> dict[str, Any]:
+    def confirm_trade(trade: str, body: ChallengeCodeIn, caller: CallerDep) -> dict[str, Any]:
         """The one-time code risk screening sent to the payer (``payments.challenge_required``);
         then pay again. Live payers confirm in the bank's own app or cashier page."""
         if caller.livemode:
@@ -213,12 +220,12 @@ def trades_router(
 
     @router.post("/trades/{trade}/close", summary="Close an unpaid trade")
     @idempotency
-    def close_trade(trade: str, caller: Annotated[_Caller, Depends()]) -> dict[str, Any]:
+    def close_trade(trade: str, caller: CallerDep) -> dict[str, Any]:
         return view(payments.close(caller.ref(trade)), caller)
 
     @router.post("/trades/{trade}/cancel", summary="Cancel: close if unpaid, refund if paid")
     @idempotency
-    def cancel_trade(trade: str, caller: Annotated[_Caller, Depends()]) -> dict[str, Any]:
+    def cancel_trade(trade: str, caller: CallerDep) -> dict[str, Any]:
         result = payments.cancel(caller.ref(trade))
         return {**view(result.trade, caller), "cancel_action": result.action}
 
@@ -230,9 +237,7 @@ def trades_router(
 def _refund_routes(router: APIRouter, payments: PaymentsService, idem: IdempotencyGuard) -> None:
     @router.post("/trades/{trade}/refunds", status_code=201, summary="Refund a paid trade")
     @idem
-    def refund_trade(
-        trade: str, body: RefundIn, caller: Annotated[_Caller, Depends()]
-    ) -> dict[str, Any]:
+    def refund_trade(trade: str, body: RefundIn, caller: CallerDep) -> dict[str, Any]:
         command = RefundTrade(
             trade=caller.ref(trade),
             out_refund_no=body.out_refund_no,
@@ -242,14 +247,12 @@ def _refund_routes(router: APIRouter, payments: PaymentsService, idem: Idempoten
         return refund_view(payments.refund(command), livemode=caller.livemode)
 
     @router.get("/trades/{trade}/refunds", summary="List a trade's refunds")
-    def list_refunds(trade: str, caller: Annotated[_Caller, Depends()]) -> dict[str, Any]:
+    def list_refunds(trade: str, caller: CallerDep) -> dict[str, Any]:
         refunds = payments.list_refunds(caller.ref(trade))
         return list_view([refund_view(r, livemode=caller.livemode) for r in refunds])
 
     @router.get("/trades/{trade}/refunds/{out_refund_no}", summary="Retrieve a refund")
-    def get_refund(
-        trade: str, out_refund_no: str, caller: Annotated[_Caller, Depends()]
-    ) -> dict[str, Any]:
+    def get_refund(trade: str, out_refund_no: str, caller: CallerDep) -> dict[str, Any]:
         refund = payments.query_refund(caller.ref(trade), out_refund_no)
         return refund_view(refund, livemode=caller.livemode)
 
@@ -259,22 +262,18 @@ def _escrow_routes(
 ) -> None:
     @router.post("/trades/{trade}/escrow/release", summary="The buyer confirmed: release")
     @idem
-    def release(
-        trade: str, body: ConfirmIn, caller: Annotated[_Caller, Depends()]
-    ) -> dict[str, Any]:
+    def release(trade: str, body: ConfirmIn, caller: CallerDep) -> dict[str, Any]:
         confirmed = payments.confirm_receipt(caller.ref(trade), caller.party(body.customer_id))
         return view(confirmed, caller)  # type: ignore[no-any-return]
 
     @router.post("/trades/{trade}/escrow/refund", summary="Give the held payment back")
     @idem
-    def refund_held(trade: str, caller: Annotated[_Caller, Depends()]) -> dict[str, Any]:
+    def refund_held(trade: str, caller: CallerDep) -> dict[str, Any]:
         return view(payments.refund_escrow(caller.ref(trade)), caller)  # type: ignore[no-any-return]
 
     @router.post("/trades/{trade}/escrow/dispute", summary="Freeze the held payment")
     @idem
-    def dispute(
-        trade: str, body: DisputeIn, caller: Annotated[_Caller, Depends()]
-    ) -> dict[str, Any]:
+    def dispute(trade: str, body: DisputeIn, caller: CallerDep) -> dict[str, Any]:
         return view(payments.dispute(caller.ref(trade), body.reason), caller)  # type: ignore[no-any-return]
 
 

@@ -25,6 +25,7 @@ _PREFIXES: Final = {"trade": TRADE_PREFIX, "escrow": TRADE_PREFIX, "refund": REF
 
 class PaymentsWebhooks:
     name = "gateway.payments-webhooks"
+    topics = frozenset(TOPICS)
 
     def __init__(self, fanout: WebhookFanout) -> None:
         self._fanout = fanout

@@ -29,6 +29,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Mapping, Sequence
+from functools import partial
 from typing import Any, Final
 
 from sqlalchemy import Connection, Engine
@@ -37,9 +38,10 @@ from bankstack.gateway.adapters.secret_box import SecretBox
 from bankstack.gateway.adapters.webhooks_sql import SqlWebhookUnit
 from bankstack.gateway.domain.apps import App
 from bankstack.gateway.domain.webhooks import WebhookEvent
-from bankstack.gateway.ports import IdempotencyStore
+from bankstack.gateway.ports import IdempotencyStore, WebhookUnit
 from bankstack.gateway.service.dispatcher import WebhookDispatcher
 from bankstack.gateway.service.webhooks import WebhookService
+from bankstack.gateway.tasks.page_reads import PageReads
 from bankstack.kernel.clock import NS_PER_SECOND, Clock, SystemClock
 from bankstack.kernel.events import Event
 from bankstack.platform.logging import get_logger
@@ -79,19 +81,25 @@ class WebhookFanout:
 
     def handle(self, events: Sequence[Event]) -> None:
         ours = [e for e in events if self.webhook_type(e.topic) is not None]
+        reads = PageReads()
         for event in ours:
-            self._inbox.process(event, self._apply_in)
+            self._inbox.process(event, partial(self._apply_in, reads))
 
-    def _apply_in(self, conn: Connection, event: Event) -> None:
-        self.apply(conn, event)
+    def _apply_in(self, reads: PageReads, conn: Connection, event: Event) -> None:
+        self.apply(conn, event, reads)
 
-    def apply(self, conn: Connection, event: Event) -> list[WebhookEvent]:
-        """Write the webhook events for ``event`` on ``conn`` (inside its transaction)."""
+    def apply(
+        self, conn: Connection, event: Event, reads: PageReads | None = None
+    ) -> list[WebhookEvent]:
+        """Write the webhook events for ``event`` on ``conn`` (inside its transaction);
+        ``reads`` shares app and endpoint reads with the other events of its page."""
         event_type = self.webhook_type(event.topic)
         payload = _payload(event)
         if event_type is None or payload is None:
             return []
-        unit = SqlWebhookUnit(conn, self._secrets)
+        unit: WebhookUnit = SqlWebhookUnit(conn, self._secrets)
+        if reads is not None:
+            unit = reads.over(unit)
         published = []
         for app in self._targets(unit, payload, event):
             made = self._service.publish(
@@ -106,7 +114,7 @@ class WebhookFanout:
                 published.append(made)
         return published
 
-    def _targets(self, unit: SqlWebhookUnit, payload: dict[str, Any], event: Event) -> list[App]:
+    def _targets(self, unit: WebhookUnit, payload: dict[str, Any], event: Event) -> list[App]:
         livemode = payload.get("livemode")
         merchant_id = payload.get("merchant_id")
         app_id = payload.get("app_id")

@@ -14,10 +14,11 @@ from typing import Any
 from sqlalchemy import Connection, select, update
 
 from bankstack.kernel.money import Money
-from bankstack.payments.adapters.repositories import StaleWrite, insert_absent, locked
+from bankstack.payments.adapters.repositories import StaleWrite, locked
 from bankstack.payments.adapters.rows import Row, hex_id, int_id
 from bankstack.payments.adapters.tables import transfers
 from bankstack.payments.records import CustomerTransfer, TransferStatus
+from bankstack.platform.sql import insert_absent
 
 
 def transfer_row(t: CustomerTransfer) -> dict[str, Any]:

@@ -11,9 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, Select, Table, func, literal, select, tuple_, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import Connection, Select, bindparam, func, literal, select, tuple_, update
 
 from bankstack.payments.adapters import rows
 from bankstack.payments.adapters.tables import (
@@ -34,20 +32,32 @@ from bankstack.payments.records import (
     RiskCheck,
     Wallet,
 )
+from bankstack.platform.sql import insert_absent
+
+# The hot statements, built once (platform/sql.py says why); executed with parameter dicts.
+_MERCHANT = select(merchants).where(merchants.c.id == bindparam("p_id"))
+_WALLET = select(wallets).where(
+    wallets.c.customer_id == bindparam("p_customer"), wallets.c.currency == bindparam("p_currency")
+)
+_TRADE = select(trades).where(trades.c.id == bindparam("p_id"))
+_TRADE_LOCKED = _TRADE.with_for_update()
+_TRADE_BY_NO = select(trades).where(
+    trades.c.merchant_id == bindparam("p_merchant"),
+    trades.c.out_trade_no == bindparam("p_out_trade_no"),
+)
+_TRADE_BY_NO_LOCKED = _TRADE_BY_NO.with_for_update()
+# SET takes every parameter named after a column; the WHERE parameters are named apart.
+_TRADE_UPDATE = update(trades).where(
+    trades.c.id == bindparam("p_id"), trades.c.version == bindparam("p_version")
+)
+_RISK_CHECK = select(risk_checks).where(
+    risk_checks.c.trade_id == bindparam("p_trade"), risk_checks.c.payer_id == bindparam("p_payer")
+)
+_RISK_CHECK_LOCKED = _RISK_CHECK.with_for_update()
 
 
 class StaleWrite(RuntimeError):
     """A conditional update found another version than the one read."""
-
-
-def insert_absent(conn: Connection, table: Table, values: dict[str, Any]) -> bool:
-    """Insert unless a unique key exists; True when a row was inserted.
-
-    Told by RETURNING, not ``rowcount``: psycopg reports -1 for these INSERTs."""
-    insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
-    key = next(iter(table.primary_key.columns))
-    statement = insert(table).values(values).on_conflict_do_nothing().returning(key)
-    return conn.execute(statement).first() is not None
 
 
 def locked(query: Select[Any], lock: bool) -> Select[Any]:
@@ -59,7 +69,7 @@ class SqlMerchants:
         self._conn = conn
 
     def get(self, merchant_id: str) -> Merchant | None:
-        row = self._conn.execute(select(merchants).where(merchants.c.id == merchant_id)).first()
+        row = self._conn.execute(_MERCHANT, {"p_id": merchant_id}).first()
         return None if row is None else rows.merchant_from(row)
 
     def add(self, merchant: Merchant) -> bool:
@@ -71,10 +81,8 @@ class SqlWallets:
         self._conn = conn
 
     def get(self, customer_id: str, currency: str) -> Wallet | None:
-        query = select(wallets).where(
-            wallets.c.customer_id == customer_id, wallets.c.currency == currency
-        )
-        row = self._conn.execute(query).first()
+        params = {"p_customer": customer_id, "p_currency": currency}
+        row = self._conn.execute(_WALLET, params).first()
         return None if row is None else rows.wallet_from(row)
 
     def add(self, wallet: Wallet) -> bool:
@@ -85,31 +93,27 @@ class SqlTrades:
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
 
-    def _one(self, query: Select[Any], lock: bool) -> Trade | None:
-        row = self._conn.execute(locked(query, lock)).first()
+    def _one(self, query: Select[Any], params: dict[str, Any]) -> Trade | None:
+        row = self._conn.execute(query, params).first()
         return None if row is None else rows.trade_from(row)
 
     def get(self, trade_id: int, *, lock: bool = False) -> Trade | None:
-        return self._one(select(trades).where(trades.c.id == rows.hex_id(trade_id)), lock)
+        query = _TRADE_LOCKED if lock else _TRADE
+        return self._one(query, {"p_id": rows.hex_id(trade_id)})
 
     def get_by_out_trade_no(
         self, merchant_id: str, out_trade_no: str, *, lock: bool = False
     ) -> Trade | None:
-        query = select(trades).where(
-            trades.c.merchant_id == merchant_id, trades.c.out_trade_no == out_trade_no
-        )
-        return self._one(query, lock)
+        query = _TRADE_BY_NO_LOCKED if lock else _TRADE_BY_NO
+        return self._one(query, {"p_merchant": merchant_id, "p_out_trade_no": out_trade_no})
 
     def add(self, trade: Trade) -> bool:
         return insert_absent(self._conn, trades, rows.trade_row(trade))
 
     def update(self, trade: Trade) -> None:
-        statement = (
-            update(trades)
-            .where(trades.c.id == rows.hex_id(trade.id), trades.c.version == trade.version - 1)
-            .values(rows.trade_state(trade))
-        )
-        if self._conn.execute(statement).rowcount != 1:
+        params = rows.trade_state(trade)
+        params |= {"p_id": rows.hex_id(trade.id), "p_version": trade.version - 1}
+        if self._conn.execute(_TRADE_UPDATE, params).rowcount != 1:
             raise StaleWrite(f"trade {trade.id} is not at version {trade.version - 1}")
 
     def reserve_refund(self, trade: Trade, legs: Split) -> bool:
@@ -264,11 +268,9 @@ class SqlRiskChecks:
         self._conn = conn
 
     def get(self, trade_id: int, payer_id: str, *, lock: bool = False) -> RiskCheck | None:
-        c = risk_checks.c
-        query = select(risk_checks).where(
-            c.trade_id == rows.hex_id(trade_id), c.payer_id == payer_id
-        )
-        row = self._conn.execute(locked(query, lock)).first()
+        query = _RISK_CHECK_LOCKED if lock else _RISK_CHECK
+        params = {"p_trade": rows.hex_id(trade_id), "p_payer": payer_id}
+        row = self._conn.execute(query, params).first()
         return None if row is None else rows.risk_check_from(row)
 
     def put(self, check: RiskCheck) -> None:

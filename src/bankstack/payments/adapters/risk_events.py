@@ -40,6 +40,7 @@ RELEASING: Final = CaseStatus.FALSE_POSITIVE.value
 
 class ReviewOutcomes:
     name = "payments.review-outcomes"
+    topics = frozenset({CASE_RESOLVED})
 
     def __init__(self, payments: PaymentsService) -> None:
         self._payments = payments
@@ -69,6 +70,7 @@ class ReviewOutcomes:
 
 class AmlFeed:
     name = "risk.aml-feed"
+    topics = frozenset({TRADE_SUCCEEDED, TRANSFER_COMPLETED})  # the keys of _MOVEMENTS
 
     def __init__(self, monitor: AmlMonitor, cases: CaseService) -> None:
         self._monitor = monitor

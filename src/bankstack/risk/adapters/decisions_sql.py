@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import orjson
 from sqlalchemy import Engine, insert, select
 
+from bankstack.platform.database import one_statement
 from bankstack.risk.adapters import tables as t
 from bankstack.risk.domain.codec import (
     decision_from_row,
@@ -76,7 +77,7 @@ class SqlDecisionLog:
         self._engine = engine
 
     def append(self, decision: Decision, event: RiskEvent) -> None:
-        with self._engine.begin() as conn:
+        with one_statement(self._engine) as conn:
             conn.execute(insert(t.decisions), [_row(decision, event)])
 
     def append_shadow(self, decision: Decision) -> None:

@@ -25,10 +25,9 @@ from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Row, Select, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from bankstack.kernel.clock import Clock, SystemClock
+from bankstack.platform.sql import insert_absent
 from bankstack.risk.adapters.tables import rulesets
 from bankstack.risk.errors import RuleSetNotFound
 from bankstack.risk.rules.compiler import compile_ruleset
@@ -56,7 +55,7 @@ class SqlRuleSetRepository:
             same = check_addition(compiled, _locked_versions(conn, compiled.name))
             if same is not None:
                 return same
-            if _insert_absent(conn, _row(compiled, by, self._clock.now_ns())):
+            if insert_absent(conn, rulesets, _row(compiled, by, self._clock.now_ns())):
                 return _one(conn, compiled.name, compiled.number)
         # Another writer stored this version between our read and our insert.
         return self._settle_race(compiled)
@@ -140,14 +139,6 @@ def _one(conn: Connection, name: str, version: int) -> StoredRuleSet:
     if row is None:
         raise RuleSetNotFound(f"no rule set {name} version {version}", name=name, version=version)
     return _stored(row)
-
-
-def _insert_absent(conn: Connection, values: dict[str, Any]) -> bool:
-    """Insert unless the (name, version) key exists; told by RETURNING (psycopg's rowcount is
-    -1 for these INSERTs)."""
-    insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
-    statement = insert(rulesets).values(values).on_conflict_do_nothing()
-    return conn.execute(statement.returning(rulesets.c.version)).first() is not None
 
 
 def _row(compiled: CompiledRuleSet, by: str, now: int) -> dict[str, Any]:

@@ -8,17 +8,19 @@ parsed keys are cached by their PEM text, which costs nothing to compare.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 from sqlalchemy import Engine, Row, select, update
 
-from bankstack.gateway.adapters.tables import insert_if_absent, transaction
+from bankstack.gateway.adapters.tables import transaction
 from bankstack.gateway.alipay.adapters.tables import apps, hex_id, trades
 from bankstack.gateway.alipay.commands import SignType
 from bankstack.gateway.alipay.ports import AlipayApp, AppRecord, AppStatus, TradeLink
 from bankstack.gateway.alipay.signing import load_public_key
+from bankstack.platform.sql import insert_absent
 
 
 @lru_cache(maxsize=1024)
@@ -81,7 +83,7 @@ class SqlAlipayApps:
 
     def insert(self, record: AppRecord) -> bool:
         with transaction(self._engine, write=True) as conn:
-            return insert_if_absent(conn, apps, _values(record))
+            return insert_absent(conn, apps, _values(record))
 
     def update(self, record: AppRecord) -> bool:
         values = _values(record)
@@ -110,7 +112,7 @@ class SqlTradeLinks:
             "created_at": link.created_at_ns,
         }
         with transaction(self._engine, write=True) as conn:
-            if insert_if_absent(conn, trades, values):
+            if insert_absent(conn, trades, values):
                 return link
         found = self.get(link.trade_id)
         if found is None:  # pragma: no cover - links are never deleted
@@ -118,13 +120,20 @@ class SqlTradeLinks:
         return found
 
     def get(self, trade_id: int) -> TradeLink | None:
+        return self.get_many([trade_id]).get(trade_id)
+
+    def get_many(self, trade_ids: Sequence[int]) -> dict[int, TradeLink]:
+        if not trade_ids:
+            return {}
+        keys = sorted({hex_id(trade_id) for trade_id in trade_ids})
         with transaction(self._engine, write=False) as conn:
-            row = conn.execute(select(trades).where(trades.c.trade_id == hex_id(trade_id))).first()
-        if row is None:
-            return None
-        return TradeLink(
-            trade_id=trade_id,
-            app_id=row.app_id,
-            notify_url=row.notify_url,
-            created_at_ns=row.created_at,
-        )
+            found = conn.execute(select(trades).where(trades.c.trade_id.in_(keys))).all()
+        return {
+            int(row.trade_id, 16): TradeLink(
+                trade_id=int(row.trade_id, 16),
+                app_id=row.app_id,
+                notify_url=row.notify_url,
+                created_at_ns=row.created_at,
+            )
+            for row in found
+        }

@@ -23,9 +23,10 @@ from typing import Any, Final
 
 from sqlalchemy import Connection, Engine, Row, select, update
 
-from bankstack.gateway.adapters.tables import insert_if_absent, transaction
+from bankstack.gateway.adapters.tables import transaction
 from bankstack.gateway.alipay.adapters.tables import notifications as n
 from bankstack.gateway.alipay.ports import PendingNotification
+from bankstack.platform.sql import insert_absent
 
 PENDING: Final = "pending"
 DELIVERED: Final = "delivered"
@@ -87,7 +88,7 @@ class SqlNotificationStore:
             "finished_at": None,
         }
         with self._unit(write=True) as conn:
-            insert_if_absent(conn, n, values)  # a known notify_id is ignored
+            insert_absent(conn, n, values)  # a known notify_id is ignored
 
     def claim_due(self, now_ns: int, limit: int, lease_until_ns: int) -> list[PendingNotification]:
         due = (
