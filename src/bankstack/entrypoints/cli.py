@@ -5,6 +5,7 @@
     bankstack db upgrade       migrate the database schema to the latest revision
     bankstack ledger verify    replay the journal's hash chain and check every balance
     bankstack risk ...         train/evaluate models, rule sets, backtests (risk_cli.py)
+    bankstack keys ...         rotate, inspect and retire the webhook-secret keys (keys_cli.py)
 
 Options override the ``BANKSTACK_*`` environment variables. Errors are one line on stderr,
 never a traceback: exit status 2 for bad input (options, settings), 1 for a failure.
@@ -12,37 +13,24 @@ never a traceback: exit status 2 for bad input (options, settings), 1 for a fail
 
 from __future__ import annotations
 
-import functools
 import os
 import sys
-from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Final, ParamSpec, TypeVar
+from typing import Annotated, Final
 
 import typer
 from rich.console import Console
 from rich.table import Table
 from sqlalchemy import make_url
-from sqlalchemy.exc import SQLAlchemyError
 
-from bankstack.entrypoints.cli_options import (
-    DatabaseUrl,
-    UsageProblem,
-    err,
-)
+from bankstack.entrypoints.cli_options import DatabaseUrl, err, require_database
 from bankstack.entrypoints.cli_options import fail as _fail
-from bankstack.entrypoints.cli_options import first_line as _first_line
+from bankstack.entrypoints.cli_options import one_line_errors as _one_line_errors
 from bankstack.entrypoints.cli_options import settings_from as _settings
+from bankstack.entrypoints.keys_cli import keys_app
 from bankstack.entrypoints.risk_cli import risk_app
-from bankstack.kernel.errors import BankstackError
-from bankstack.platform.database import make_engine, normalize_url
+from bankstack.platform.database import make_engine
 from bankstack.platform.logging import configure_logging
 from bankstack.platform.migrations import MigrationsNotFound, current, upgrade
-
-if TYPE_CHECKING:
-    from collections.abc import Callable
-
-P = ParamSpec("P")
-T = TypeVar("T")
 
 APP_FACTORY: Final = "bankstack.entrypoints.api:app_from_env"
 
@@ -62,27 +50,7 @@ ledger_app = typer.Typer(help="Ledger operations.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(ledger_app, name="ledger")
 app.add_typer(risk_app, name="risk")
-
-
-def _one_line_errors(command: Callable[P, T]) -> Callable[P, T]:
-    """Turn the failures a command can meet into one line on stderr and an exit status."""
-
-    @functools.wraps(command)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
-        try:
-            return command(*args, **kwargs)
-        except (typer.Exit, typer.TyperException, typer.Abort, KeyboardInterrupt):
-            raise
-        except UsageProblem as error:
-            raise _fail(str(error), 2) from None
-        except BankstackError as error:
-            raise _fail(error.message) from None
-        except SQLAlchemyError as error:
-            raise _fail(f"database: {_first_line(error)}") from None
-        except Exception as error:  # noqa: BLE001 - the contract is: no tracebacks
-            raise _fail(f"{type(error).__name__}: {_first_line(error)}") from None
-
-    return wrapper
+app.add_typer(keys_app, name="keys")
 
 
 def _shown(url: str) -> str:
@@ -179,11 +147,7 @@ def ledger_verify(database_url: DatabaseUrl = None) -> None:
     from bankstack.ledger.verify import verify_journal  # noqa: PLC0415 - lands separately
 
     settings = _settings(database_url=database_url)
-    url = make_url(normalize_url(settings.database_url))
-    if url.get_backend_name() == "sqlite" and url.database not in {None, "", ":memory:"}:
-        path = Path(url.database or "")
-        if not url.database.startswith("file:") and not path.exists():
-            raise _fail(f"no database at {path}; create one with `bankstack db upgrade`")
+    require_database(settings.database_url)
     engine = make_engine(settings.database_url)
     try:
         report = verify_journal(engine)

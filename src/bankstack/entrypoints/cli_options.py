@@ -1,18 +1,26 @@
 """What the ``bankstack`` commands share (cli.py and its sub-commands): the database URL
-option, settings from the environment, and errors as one line on stderr with an exit status
-(2 for bad input, 1 for a failure)."""
+option, settings from the environment, a check that a SQLite file exists, and errors as one
+line on stderr with an exit status (2 for bad input, 1 for a failure)."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+import functools
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, ParamSpec, TypeVar
 
 import typer
 from pydantic import ValidationError
 from rich.console import Console
+from sqlalchemy import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
+from bankstack.kernel.errors import BankstackError
 from bankstack.platform.database import normalize_url
 from bankstack.platform.settings import Settings, load_settings
+
+P = ParamSpec("P")
+T = TypeVar("T")
 
 err = Console(stderr=True, highlight=False)
 
@@ -24,6 +32,37 @@ class UsageProblem(Exception):
 def fail(message: str, code: int = 1) -> typer.Exit:
     err.print(f"[bold red]error:[/] {message}", soft_wrap=True)
     return typer.Exit(code)
+
+
+def one_line_errors(command: Callable[P, T]) -> Callable[P, T]:
+    """Turn the failures a command can meet into one line on stderr and an exit status."""
+
+    @functools.wraps(command)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
+        try:
+            return command(*args, **kwargs)
+        except (typer.Exit, typer.TyperException, typer.Abort, KeyboardInterrupt):
+            raise
+        except UsageProblem as error:
+            raise fail(str(error), 2) from None
+        except BankstackError as error:
+            raise fail(error.message) from None
+        except SQLAlchemyError as error:
+            raise fail(f"database: {first_line(error)}") from None
+        except Exception as error:  # noqa: BLE001 - the contract is: no tracebacks
+            raise fail(f"{type(error).__name__}: {first_line(error)}") from None
+
+    return wrapper
+
+
+def require_database(url: str) -> None:
+    """Fail (exit 1) when ``url`` names a SQLite file that does not exist: connecting would
+    create an empty database there, and the command would report on nothing."""
+    parsed = make_url(normalize_url(url))
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in {None, "", ":memory:"}:
+        path = Path(parsed.database or "")
+        if not parsed.database.startswith("file:") and not path.exists():
+            raise fail(f"no database at {path}; create one with `bankstack db upgrade`")
 
 
 def first_line(error: BaseException) -> str:
@@ -60,7 +99,8 @@ DatabaseUrl = Annotated[
     str | None,
     typer.Option(
         "--database-url",
-        help="SQLite or PostgreSQL URL [default: $BANKSTACK_DATABASE_URL or sqlite:///./var/bankstack.db]",
+        # "\\[": the help is Rich markup, where a bare "[...]" would be taken as a style.
+        help="SQLite or PostgreSQL URL \\[default: $BANKSTACK_DATABASE_URL or sqlite:///./var/bankstack.db]",
         callback=check_database_url,
         show_default=False,
     ),

@@ -19,7 +19,7 @@ from bankstack.gateway.adapters.apps_sql import SqlAppStore
 from bankstack.gateway.adapters.endpoint_secrets import reseal_endpoint_secrets
 from bankstack.gateway.adapters.http_sender import HttpxWebhookSender
 from bankstack.gateway.adapters.idempotency_sql import SqlIdempotencyStore
-from bankstack.gateway.adapters.keyring import open_secret_box
+from bankstack.gateway.adapters.keyring import open_secret_box, webhook_keyring_path
 from bankstack.gateway.adapters.keys import load_or_create_signing_key
 from bankstack.gateway.adapters.nonces import MemoryNonceStore, RedisNonceStore
 from bankstack.gateway.adapters.ratelimit import (
@@ -46,7 +46,6 @@ from bankstack_sdk.webhooks import sign_webhook
 
 PLATFORM_KEY_FILE = "platform-ed25519.pem"
 ALIPAY_KEY_FILE = "alipay-rsa2.pem"
-WEBHOOK_KEYRING_FILE = "webhook-secrets-keyring.json"
 
 
 @dataclass
@@ -69,7 +68,7 @@ def build_partners(
     clock: Clock,
 ) -> Partners:
     platform_key = load_or_create_signing_key(Path(settings.key_dir) / PLATFORM_KEY_FILE)
-    secrets = open_secret_box(Path(settings.key_dir) / WEBHOOK_KEYRING_FILE)
+    secrets = open_secret_box(webhook_keyring_path(settings.key_dir))
     reseal_endpoint_secrets(engine, secrets)  # legacy plaintext rows, rows of an old key
     webhook_store = SqlWebhookStore(engine, secrets)
     webhooks = WebhookService(webhook_store, clock=clock)

@@ -5,16 +5,24 @@ associated data is the app and endpoint ids, so a token pasted into another endp
 (or another app's) does not open. Rows written before encryption hold the ``whsec_`` secret
 itself: they are read as is, sealed again on the next write of the row, and all at once by
 ``reseal_endpoint_secrets`` (run at every start, so it also moves rows to the newest key
-after a rotation).
+after a rotation). ``count_endpoint_secrets`` tells how many rows each key still seals, so
+that a key is retired only once no row needs it (``bankstack keys``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Final
 
-from sqlalchemy import Engine, select, update
+from sqlalchemy import ColumnElement, Engine, case, func, select, update
 
-from bankstack.gateway.adapters.secret_box import SecretBox, SecretBoxError, is_sealed
+from bankstack.gateway.adapters.secret_box import (
+    TOKEN_PREFIX,
+    SecretBox,
+    SecretBoxError,
+    is_sealed,
+)
 from bankstack.gateway.adapters.tables import transaction
 from bankstack.gateway.adapters.tables import webhook_endpoints as we
 from bankstack.platform.logging import get_logger
@@ -68,3 +76,37 @@ def reseal_endpoint_secrets(engine: Engine, box: SecretBox) -> int:
             )
             changed += result.rowcount
     return changed
+
+
+@dataclass(frozen=True, slots=True)
+class SecretCounts:
+    """How the stored endpoint secrets stand against a keyring's key ids."""
+
+    by_key: Mapping[str, int]  # sealed under each key asked about (0 included)
+    legacy: int  # plaintext rows from before sealing
+    unknown: int  # sealed under a key id not asked about (e.g. removed from the ring)
+
+    @property
+    def total(self) -> int:
+        return sum(self.by_key.values()) + self.legacy + self.unknown
+
+
+def count_endpoint_secrets(engine: Engine, key_ids: Sequence[str]) -> SecretCounts:
+    """Count the rows per key id in one read, without opening (or reading) any secret."""
+    sealed = [_starts_with(f"{TOKEN_PREFIX}{key_id}:") for key_id in key_ids]
+    columns = [func.count(), _count_where(_starts_with(TOKEN_PREFIX))]
+    with transaction(engine, write=False) as conn:
+        total, tokens, *per_key = conn.execute(
+            select(*columns, *(_count_where(c) for c in sealed)).select_from(we)
+        ).one()
+    by_key = dict(zip(key_ids, (int(n) for n in per_key), strict=True))
+    return SecretCounts(by_key, int(total) - int(tokens), int(tokens) - sum(by_key.values()))
+
+
+def _starts_with(prefix: str) -> ColumnElement[bool]:
+    # substr and =, not LIKE: SQLite's LIKE ignores case, and a key id is matched exactly.
+    return func.substr(we.c.secret, 1, len(prefix)) == prefix
+
+
+def _count_where(condition: ColumnElement[bool]) -> ColumnElement[int]:
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)

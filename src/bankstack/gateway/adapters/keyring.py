@@ -8,7 +8,9 @@ a key can be added without rewriting the others' bytes::
      "keys": [{"id": "3f9c0a1e", "key": "<base64url of 32 bytes>", "created_at": 1764...}]}
 
 The last key is the newest: it seals new secrets. ``add_key`` appends one (rotation); old
-keys stay so that tokens sealed with them still open, until every row has been re-sealed.
+keys stay so that tokens sealed with them still open, until every row has been re-sealed and
+``remove_key`` retires them (``bankstack keys webhook-retire``). Both rewrite the file under
+one lock and replace it atomically (``_rewrite``).
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ import json
 import os
 import secrets
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
@@ -26,6 +30,28 @@ from bankstack.gateway.adapters.keys import create_secret_file
 from bankstack.gateway.adapters.secret_box import KEY_BYTES, KeyRing, SecretBox
 
 FORMAT: Final = "bankstack-keyring/1"
+# The file's name under the deployment's key dir (BANKSTACK_KEY_DIR).
+WEBHOOK_KEYRING_FILE: Final = "webhook-secrets-keyring.json"
+
+Entries = list[dict[str, Any]]
+
+
+class KeyringError(ValueError):
+    """The keyring file is missing, unreadable or malformed, or refuses a change (an unknown
+    key id, the newest key); the message is one line and names no key material."""
+
+
+@dataclass(frozen=True, slots=True)
+class KeyInfo:
+    """What may be shown of a key: its id and when it was made (ns since the epoch)."""
+
+    key_id: str
+    created_at_ns: int | None
+    newest: bool
+
+
+def webhook_keyring_path(key_dir: str | Path) -> Path:
+    return Path(key_dir) / WEBHOOK_KEYRING_FILE
 
 
 def load_or_create_keyring(path: Path) -> KeyRing:
@@ -39,26 +65,67 @@ def load_or_create_keyring(path: Path) -> KeyRing:
 
 
 def load_keyring(path: Path) -> KeyRing:
-    data = json.loads(path.read_bytes())
-    if not isinstance(data, dict) or data.get("format") != FORMAT or not data.get("keys"):
-        raise ValueError(f"{path} is not a {FORMAT} file with at least one key")
-    keys = {str(e["id"]): _decode(str(e["key"])) for e in data["keys"]}
-    return KeyRing(keys, newest=str(data["keys"][-1]["id"]))
+    entries = _read_entries(path)
+    try:
+        keys = {str(e["id"]): _decode(str(e["key"])) for e in entries}
+        return KeyRing(keys, newest=str(entries[-1]["id"]))
+    except ValueError as error:  # bad base64, a short key, an id with ":"
+        raise KeyringError(f"{path}: {error}") from None
+
+
+def list_keys(path: Path) -> list[KeyInfo]:
+    """The keys of the file, oldest first, without their material."""
+    entries = _read_entries(path)
+    last = str(entries[-1]["id"])
+    return [KeyInfo(str(e["id"]), _created_at(e), newest=str(e["id"]) == last) for e in entries]
 
 
 def add_key(path: Path) -> str:
     """Append a fresh key (it becomes the newest) and return its id.
 
-    The file is replaced atomically, under a lock so that two rotations do not lose a key.
     Running processes pick the new key up when they meet a token naming it; they keep sealing
     with their old newest key until restarted, which every process can still open.
     """
     load_or_create_keyring(path)
+    entry = _new_entry()
+    _rewrite(path, lambda entries: [*entries, entry])
+    return str(entry["id"])
+
+
+def remove_key(path: Path, key_id: str, *, guard: Callable[[], None] | None = None) -> None:
+    """Remove an old key: refused (``KeyringError``, file untouched) for an unknown id or the
+    newest key, which seals new secrets.
+
+    ``guard`` runs under the file's lock after those checks and raises to refuse: the caller's
+    check that no stored token names the key, made as late as possible. It cannot stop a
+    server started before the last rotation from sealing with the key afterwards, hence the
+    rule to restart every server before retiring a key.
+    """
+
+    def without(entries: Entries) -> Entries:
+        ids = [str(e["id"]) for e in entries]
+        if key_id not in ids:
+            raise KeyringError(f"no key {key_id!r} in {path} (it holds {', '.join(ids)})")
+        if ids[-1] == key_id:
+            raise KeyringError(f"key {key_id!r} is the newest key: it seals new secrets")
+        if guard is not None:
+            guard()
+        return [e for e in entries if str(e["id"]) != key_id]
+
+    _rewrite(path, without)
+
+
+def _rewrite(path: Path, change: Callable[[Entries], Entries]) -> None:
+    """Replace the file's keys with ``change(keys)``; if ``change`` raises, nothing changes.
+
+    Under an exclusive lock, so that two changes (two rotations, a rotation and a removal) do
+    not lose each other's key; atomically, so that a reader never sees half a file; and made
+    durable (file and directory) before returning, because rows are sealed under a new key
+    right after: a key lost in a crash would leave them unopenable.
+    """
     with open(path.with_name(path.name + ".lock"), "a") as lock:  # noqa: PTH123 - flock needs a file
         fcntl.flock(lock, fcntl.LOCK_EX)
-        entries: list[dict[str, Any]] = json.loads(path.read_bytes())["keys"]
-        entry = _new_entry()
-        entries.append(entry)
+        entries = change(_read_entries(path))
         temporary = path.with_name(path.name + ".new")
         fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "wb") as file:
@@ -66,7 +133,45 @@ def add_key(path: Path) -> str:
             file.flush()
             os.fsync(file.fileno())
         temporary.replace(path)
-    return str(entry["id"])
+        directory = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(directory)
+        finally:
+            os.close(directory)
+
+
+def _read_entries(path: Path) -> Entries:
+    try:
+        data = json.loads(path.read_bytes())
+    except FileNotFoundError:
+        raise KeyringError(f"no keyring file at {path}") from None
+    except OSError as error:
+        raise KeyringError(f"cannot read {path}: {error.strerror or error}") from None
+    except ValueError:  # not JSON, not UTF-8
+        data = None
+    keys = data.get("keys") if isinstance(data, dict) else None
+    if (
+        not isinstance(data, dict)
+        or data.get("format") != FORMAT
+        or not isinstance(keys, list)
+        or not keys
+        or not all(_is_entry(e) for e in keys)
+    ):
+        raise KeyringError(f"{path} is not a {FORMAT} file with at least one key")
+    return keys
+
+
+def _is_entry(entry: object) -> bool:
+    return (
+        isinstance(entry, dict)
+        and isinstance(entry.get("id"), str)
+        and isinstance(entry.get("key"), str)
+    )
+
+
+def _created_at(entry: dict[str, Any]) -> int | None:
+    value = entry.get("created_at")
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def _new_entry() -> dict[str, Any]:
@@ -74,7 +179,7 @@ def _new_entry() -> dict[str, Any]:
     return {"id": secrets.token_hex(4), "key": key, "created_at": time.time_ns()}
 
 
-def _dump(entries: list[dict[str, Any]]) -> bytes:
+def _dump(entries: Entries) -> bytes:
     return json.dumps({"format": FORMAT, "keys": entries}, indent=1).encode("utf-8")
 
 
