@@ -24,14 +24,14 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, Generic, TypeVar
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bankstack.gateway.api.problems import problem_for_exception, problem_response
-from bankstack.gateway.domain.apps import SUPPORTED_API_VERSIONS, KeyBinding
+from bankstack.gateway.domain.apps import SUPPORTED_API_VERSIONS, KeyBinding, hash_api_secret
 from bankstack.gateway.errors import ApiVersionInvalid
 from bankstack.gateway.ports import NonceStore
 from bankstack.gateway.service.apps import AppService
@@ -39,11 +39,14 @@ from bankstack.kernel.clock import NS_PER_SECOND, Clock
 from bankstack_sdk.errors import SignatureError
 from bankstack_sdk.signing import SigningKey, sign_response, verify_request
 
+K = TypeVar("K")
+V = TypeVar("V")
 API_KEY_PREFIX: Final = "Bearer sk_test_"
 NONCE_TTL_S: Final = 600
 SIGNATURE_REPLAYED: Final = "signature_replayed"
 VERSION_HEADER: Final = "Bank-Version"
-KEY_CACHE_S: Final = 5.0  # a retired key or a suspended app is refused within this time
+# A retired key, a revoked API key or a suspended app is refused within this time.
+KEY_CACHE_S: Final = 5.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,7 +88,8 @@ class PartnerAuthMiddleware:
         self._prefix = prefix
         self._exempt = exempt
         self._sign_responses = sign_responses
-        self._keys = _KeyCache(apps.key_binding, KEY_CACHE_S)
+        self._keys: _Recent[str, KeyBinding] = _Recent(KEY_CACHE_S)
+        self._api_keys: _Recent[bytes, Caller] = _Recent(KEY_CACHE_S)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path: str = scope.get("path", "")
@@ -145,9 +149,15 @@ class PartnerAuthMiddleware:
             return self._verify_signature(method, url, headers, body)
         authorization = headers.get("authorization", "")
         if authorization.startswith(API_KEY_PREFIX):
-            app = self._apps.authenticate_api_key(authorization.removeprefix("Bearer "))
-            return Caller(app.id, app.merchant_id, app.livemode, app.api_version, None)
+            secret = authorization.removeprefix("Bearer ")
+            caller = self._api_keys.get(hash_api_secret(secret), lambda: self._api_key(secret))
+            if caller is not None:  # _api_key raises rather than answer None
+                return caller
         raise AuthRefused("signature_missing", "sign the request (RFC 9421) or send an API key")
+
+    def _api_key(self, secret: str) -> Caller:
+        app = self._apps.authenticate_api_key(secret)  # raises for a bad or revoked key
+        return Caller(app.id, app.merchant_id, app.livemode, app.api_version, None)
 
     def _verify_signature(
         self, method: str, url: str, headers: Mapping[str, str], body: bytes
@@ -155,7 +165,7 @@ class PartnerAuthMiddleware:
         bindings: dict[str, KeyBinding] = {}
 
         def resolve(kid: str) -> list[Ed25519PublicKey]:
-            binding = self._keys.get(kid)
+            binding = self._keys.get(kid, lambda: self._apps.key_binding(kid))
             if binding is None:
                 return []
             bindings[kid] = binding
@@ -169,23 +179,26 @@ class PartnerAuthMiddleware:
         return Caller(b.app_id, b.merchant_id, b.livemode, b.api_version, b.kid)
 
 
-class _KeyCache:
-    """Key bindings by ``keyid`` for a few seconds: one lookup per key, not per request."""
+class _Recent(Generic[K, V]):
+    """What a lookup found, for a few seconds: one lookup per credential, not per request.
 
-    def __init__(self, lookup: Callable[[str], KeyBinding | None], ttl_s: float) -> None:
-        self._lookup = lookup
+    Only what was found is kept: a flood of unknown key ids or bad API keys must not grow it
+    (an API key is kept by its SHA-256, never as the secret itself).
+    """
+
+    def __init__(self, ttl_s: float) -> None:
         self._ttl_s = ttl_s
-        self._entries: dict[str, tuple[float, KeyBinding | None]] = {}
+        self._entries: dict[K, tuple[float, V]] = {}
 
-    def get(self, kid: str) -> KeyBinding | None:
+    def get(self, key: K, lookup: Callable[[], V | None]) -> V | None:
         now = time.monotonic()
-        found = self._entries.get(kid)
+        found = self._entries.get(key)
         if found is not None and found[0] > now:
             return found[1]
-        binding = self._lookup(kid)
-        if binding is not None:  # unknown ids are not kept: a flood of them must not grow this
-            self._entries[kid] = (now + self._ttl_s, binding)
-        return binding
+        value = lookup()
+        if value is not None:
+            self._entries[key] = (now + self._ttl_s, value)
+        return value
 
 
 def _with_header(send: Send, name: str, value: str) -> Send:
