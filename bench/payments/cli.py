@@ -46,6 +46,7 @@ DEFAULT_REDIS_URL: Final = "redis://127.0.0.1:6379/0"
 PROFILE_MIN_SECONDS: Final = 10.0  # the profiled cell, even with --quick: enough samples
 PROFILE_MIN_WARMUP: Final = 2.0
 DEPOSIT_MINOR: Final = 10**13  # fen per customer: 100 billion CNY, never the limit
+DEFAULT_CUSTOMERS: Final = 6_000
 
 
 def _ints(text: str) -> list[int]:
@@ -128,7 +129,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--customers",
         type=int,
         default=None,
-        help="funded test customers; partner i pays as customers i, i+C, ... [2 x the largest C]",
+        help=(
+            "funded test customers; partner i pays as customers i, i+C, ... [6000, at least"
+            " 2 x the largest C: risk screens every payment, and fewer customers would each pay"
+            " more often than the velocity rules let a new account (10 a day)]"
+        ),
     )
     parser.add_argument(
         "--amount",
@@ -199,7 +204,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     if args.amount < 1:
         parser.error("--amount must be at least 1 fen")
     largest = max(args.concurrency)
-    args.customers = args.customers if args.customers is not None else 2 * largest
+    if args.customers is None:
+        args.customers = max(DEFAULT_CUSTOMERS, 2 * largest)
     if args.customers < 1:
         parser.error("--customers must be at least 1")
     return args
