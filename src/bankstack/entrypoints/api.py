@@ -17,6 +17,7 @@ from importlib.metadata import PackageNotFoundError, version
 from time import perf_counter
 from typing import TYPE_CHECKING, Any, Final
 
+from anyio import to_thread
 from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
 from fastapi.openapi.utils import get_openapi
@@ -37,6 +38,7 @@ from bankstack.kernel.errors import Unavailable
 from bankstack.ledger.api import ledger_router
 from bankstack.ledger.api import openapi_components as ledger_components
 from bankstack.payments.api import DemoCustomers
+from bankstack.platform.database import HTTP_THREADS
 from bankstack.platform.logging import configure_logging, get_logger
 from bankstack.platform.problems import install_problem_handlers, problem_responses, request_id_of
 from bankstack.platform.problems import openapi_components as problem_components
@@ -90,6 +92,7 @@ def create_app(
         # so a full collection no longer walks it (bench/risk measured 0.4 s pauses otherwise).
         gc.collect()
         gc.freeze()
+        to_thread.current_default_thread_limiter().total_tokens = HTTP_THREADS
         try:
             yield
         finally:

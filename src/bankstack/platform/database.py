@@ -42,6 +42,11 @@ SQLITE_PRAGMAS: Final = (
 _SQLITE_BEGIN_MODES: Final = frozenset({"DEFERRED", "IMMEDIATE", "EXCLUSIVE"})
 _PG_SCHEMES: Final = frozenset({"postgres", "postgresql", "postgresql+psycopg"})
 PING_AFTER_IDLE_S: Final = 5.0
+POOL_SIZE: Final = 32
+# Worker threads for sync endpoints (anyio's default is 40): fewer than the pool holds, with
+# room for the outbox relay and the periodic workers, so no request waits for an overflow
+# connection to be opened. Two cores gain nothing from more threads waiting on the database.
+HTTP_THREADS: Final = 24
 _CHECKED_IN_AT: Final = "bankstack_checked_in_at"
 
 
@@ -64,13 +69,15 @@ def make_engine(url: str | URL, **engine_kwargs: Any) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         return _sqlite_engine(parsed, engine_kwargs)
     ping_idle = "pool_pre_ping" not in engine_kwargs
-    # The HTTP server runs sync endpoints on up to 40 threads: with SQLAlchemy's default
-    # pool of 5 (+10 overflow) connections were opened and closed per request under load
-    # (a forked PostgreSQL backend each; bench/payments). 20 + 10 keeps two server processes
-    # well inside PostgreSQL's default max_connections of 100.
+    # The HTTP server runs sync endpoints on HTTP_THREADS threads, plus the relay and the
+    # workers. Every connection they use at once should stay in the pool: one beyond
+    # pool_size is an overflow connection, closed when returned, so under load connections
+    # were opened and closed per request (a forked PostgreSQL backend each: at 64 partners
+    # PostgreSQL's CPU per payment doubled; bench/payments). 32 + 8 per process keeps two
+    # server processes inside PostgreSQL's default max_connections of 100.
     if "poolclass" not in engine_kwargs:
-        engine_kwargs.setdefault("pool_size", 20)
-        engine_kwargs.setdefault("max_overflow", 10)
+        engine_kwargs.setdefault("pool_size", POOL_SIZE)
+        engine_kwargs.setdefault("max_overflow", 8)
     engine = create_engine(parsed, **engine_kwargs)
     if ping_idle:
         _ping_when_idle(engine)
