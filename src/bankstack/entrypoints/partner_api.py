@@ -113,6 +113,7 @@ def install_partner_api(
         platform_key=lambda: key,
         clock=runtime.clock,
         sign_responses=runtime.settings.partner_sign_responses,
+        offload=shared,
     )
 
 

@@ -18,6 +18,13 @@ For a marked endpoint the guard reads ``Idempotency-Key`` (missing -> 400
 The scope is the authenticated app: ``scope_of(request)`` reads ``request.state.app_id``,
 which the request authenticator sets before routing. Marking an endpoint also wraps it so
 that it refuses to run unguarded (a route that is not a ``V1Route`` would skip the guard).
+
+Where it runs: the guard (on the event loop) reads the key and fingerprints the request; the
+marked endpoint's wrapper claims the key, runs the endpoint and stores its answer, all in
+the one worker thread FastAPI gives a sync endpoint: a hand-off between the loop and a
+thread costs about 0.3 ms of CPU here (bench/http_floor, sync against async), and this saves
+two per request. So a request refused before its endpoint runs (an
+invalid body, a rate limit) claims nothing and is not stored: it committed nothing.
 """
 
 from __future__ import annotations
@@ -26,11 +33,13 @@ import functools
 import inspect
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import Any, Final, TypeVar
 
+from fastapi.encoders import jsonable_encoder
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
 
 from bankstack.gateway.domain.idempotency import (
     HEADER,
@@ -52,7 +61,7 @@ from bankstack.platform.logging import get_logger
 
 F = TypeVar("F", bound=Callable[..., Any])
 _ATTR: Final = "__bankstack_idempotency_guard__"
-_guarded: ContextVar[bool] = ContextVar("bankstack_idempotency_guarded", default=False)
+_ticket: ContextVar[_Ticket | None] = ContextVar("bankstack_idempotency_ticket", default=None)
 _log = get_logger(__name__)
 
 
@@ -86,29 +95,73 @@ class IdempotencyGuard:
 
             @functools.wraps(endpoint)
             async def checked_async(*args: Any, **kwargs: Any) -> Any:
-                _require_guard(endpoint)
-                return await endpoint(*args, **kwargs)
+                ticket = _ticket_of(endpoint)
+                early = await run_in_threadpool(ticket.claim)
+                if early is not None:
+                    return early
+                result = await endpoint(*args, **kwargs)
+                return await run_in_threadpool(ticket.keep, result)
 
             wrapper: Any = checked_async
         else:
 
             @functools.wraps(endpoint)
             def checked(*args: Any, **kwargs: Any) -> Any:
-                _require_guard(endpoint)
-                return endpoint(*args, **kwargs)
+                # FastAPI runs this in a worker thread: the claim, the endpoint and the stored
+                # answer share that one hand-off instead of taking three.
+                ticket = _ticket_of(endpoint)
+                early = ticket.claim()
+                return early if early is not None else ticket.keep(endpoint(*args, **kwargs))
 
             wrapper = checked
         setattr(wrapper, _ATTR, self)
         result: F = wrapper
         return result
 
-    async def handle(self, request: Request, call: Callable[[], Awaitable[Response]]) -> Response:
+    async def handle(
+        self, request: Request, call: Callable[[], Awaitable[Response]], *, status_code: int
+    ) -> Response:
+        """Run ``call`` (the route) with this request's ticket; the marked endpoint claims the
+        key and stores its answer. An answer the endpoint did not store (it raised, and the
+        route made the problem+json) is stored or released here."""
         key = parse_key(request.headers.get(HEADER))
         scope = self._scope_of(request)
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         digest = fingerprint(request.method, target, await request.body())
-        decision = await run_in_threadpool(self._store.begin, scope, key, digest)
+        ticket = _Ticket(self._store, scope, key, digest, status_code, request.url.path)
+        marker = _ticket.set(ticket)
+        try:
+            response = await call()
+        except BaseException:
+            if ticket.lease is not None and not ticket.settled:
+                await run_in_threadpool(ticket.release)
+            raise
+        finally:
+            _ticket.reset(marker)
+        if ticket.lease is None or ticket.settled:
+            return response  # stored or replayed by the endpoint, or refused before its claim
+        return await run_in_threadpool(ticket.keep_failure, response)
+
+
+@dataclass
+class _Ticket:
+    """One guarded request's idempotency state, handed from the guard (on the event loop) to
+    the marked endpoint (in a worker thread) through a context variable."""
+
+    store: IdempotencyStore
+    scope: str
+    key: str
+    digest: str
+    status_code: int  # the route's, for an endpoint that returns a plain value
+    path: str
+    lease: Proceed | None = None
+    settled: bool = False  # the answer was stored or replayed: nothing left to do
+
+    def claim(self) -> Response | None:
+        """Take the key's lease (None: run the endpoint) or answer without running it."""
+        decision = self.store.begin(self.scope, self.key, self.digest)
         if isinstance(decision, Replay):
+            self.settled = True
             return _replay(decision.response)
         if isinstance(decision, ConflictInProgress):
             raise IdempotencyKeyInUse(
@@ -120,38 +173,53 @@ class IdempotencyGuard:
             raise IdempotencyKeyReused(
                 "this Idempotency-Key was used with a different request", param=HEADER
             )
-        return await self._proceed(request, call, scope, key, decision)
+        self.lease = decision
+        return None
 
-    async def _proceed(
-        self,
-        request: Request,
-        call: Callable[[], Awaitable[Response]],
-        scope: str,
-        key: str,
-        lease: Proceed,
-    ) -> Response:
-        marker = _guarded.set(True)
-        try:
-            response = await call()
-        except BaseException:
-            await run_in_threadpool(self._store.abandon, scope, key, lease.token)
-            raise
-        finally:
-            _guarded.reset(marker)
+    def keep(self, result: Any) -> Response:
+        """The endpoint's answer as FastAPI would render it, stored under the lease."""
+        if isinstance(result, Response):
+            response = result
+        else:
+            response = JSONResponse(jsonable_encoder(result), status_code=self.status_code)
+        self._store(response)
+        return response
+
+    def keep_failure(self, response: Response) -> Response:
+        """The problem+json of an endpoint that raised: stored if it is final, else released."""
+        self._store(response)
+        if not self.settled:
+            self.release()
+        return response
+
+    def release(self) -> None:
+        if self.lease is not None:
+            self.store.abandon(self.scope, self.key, self.lease.token)
+
+    def _store(self, response: Response) -> None:
         body = getattr(response, "body", None)
-        if not storable(response.status_code) or not isinstance(body, bytes):
-            await run_in_threadpool(self._store.abandon, scope, key, lease.token)
-            return response
+        if self.lease is None or not storable(response.status_code) or not isinstance(body, bytes):
+            return  # not settled: the guard releases the key
         headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in response.raw_headers]
         stored = StoredResponse(response.status_code, replayable_headers(headers), body)
+        self.settled = True  # the work is done: a failure to store must not release the key
         try:
-            kept = await run_in_threadpool(self._store.complete, scope, key, lease.token, stored)
+            kept = self.store.complete(self.scope, self.key, self.lease.token, stored)
         except Exception:  # noqa: BLE001 - the work is done; the answer must still go out
-            _log.exception("idempotent response not stored", path=request.url.path)
+            _log.exception("idempotent response not stored", path=self.path)
         else:
             if not kept:
-                _log.warning("idempotency lease lost before completion", path=request.url.path)
-        return response
+                _log.warning("idempotency lease lost before completion", path=self.path)
+
+
+def _ticket_of(endpoint: Callable[..., Any]) -> _Ticket:
+    ticket = _ticket.get()
+    if ticket is None:
+        raise UnguardedEndpoint(
+            f"{endpoint.__qualname__} moves money and must be served by a V1Route"
+            " (router = v1_router()) so that its idempotency guard runs"
+        )
+    return ticket
 
 
 def _replay(stored: StoredResponse) -> Response:
@@ -161,11 +229,3 @@ def _replay(stored: StoredResponse) -> Response:
     )
     response.headers[REPLAYED_HEADER] = "true"
     return response
-
-
-def _require_guard(endpoint: Callable[..., Any]) -> None:
-    if not _guarded.get():
-        raise UnguardedEndpoint(
-            f"{endpoint.__qualname__} moves money and must be served by a V1Route"
-            " (router = v1_router()) so that its idempotency guard runs"
-        )

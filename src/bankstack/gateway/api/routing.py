@@ -60,7 +60,9 @@ class V1Route(APIRoute):
                     response = await run(request)
                 else:
                     try:
-                        response = await guard.handle(request, lambda: run(request))
+                        response = await guard.handle(
+                            request, lambda: run(request), status_code=self.status_code or 200
+                        )
                     except Exception as error:  # noqa: BLE001 - as above
                         response = problem_for_exception(error, request.scope)
             return _finish(request, response, request_id)
