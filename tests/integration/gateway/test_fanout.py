@@ -11,6 +11,7 @@ from sqlalchemy import text
 
 from bankstack.gateway.adapters.http_sender import HttpxWebhookSender
 from bankstack.gateway.adapters.idempotency_sql import SqlIdempotencyStore
+from bankstack.gateway.adapters.keyring import open_secret_box
 from bankstack.gateway.adapters.webhooks_sql import SqlWebhookStore
 from bankstack.gateway.domain.idempotency import Proceed
 from bankstack.gateway.domain.webhooks import DeliveryStatus
@@ -73,6 +74,24 @@ class TestFanout:
         assert event.source_event_id is not None
         (delivery,) = webhooks.deliveries(event.id)
         assert (delivery.endpoint_id, delivery.status) == (endpoint.id, DeliveryStatus.PENDING)
+
+    def test_an_endpoint_whose_secret_does_not_open_does_not_stop_the_relay(
+        self, apps, webhooks, engine, clock, tmp_path
+    ):
+        # The endpoint was registered by a deployment whose keyring this process lacks (a key
+        # retired too early): its secret cannot be opened here.
+        app = apps.create_app("m_1", mode="test")
+        endpoint = apps.add_webhook_endpoint(app.id, "https://a.example/h")
+        other_box = open_secret_box(tmp_path / "other" / "webhook-secrets-keyring.json")
+        relay = OutboxRelay(engine, [WebhookFanout(engine, webhooks, other_box)], clock=clock)
+        emit(engine, "payments.trade.succeeded", trade(app_id=app.id, livemode=False))
+        emit(engine, "payments.trade.closed", trade(app_id=app.id, livemode=False))
+        pump(relay)  # raised UnknownKeyId before: every later event was stuck behind these
+        events = webhooks.list_events(app.id).data
+        assert sorted(e.type for e in events) == ["trade.closed", "trade.succeeded"]
+        for event in events:
+            (delivery,) = webhooks.deliveries(event.id)
+            assert delivery.endpoint_id == endpoint.id  # the dispatcher opens the secret
 
     def test_redelivered_outbox_events_are_skipped(self, apps, webhooks, relay, engine):
         app = apps.create_app("m_1", mode="test")

@@ -161,13 +161,15 @@ class SqlAppUnit:
 
     # -- webhook endpoints ------------------------------------------------------------------
 
-    def endpoints(self, app_id: str) -> list[WebhookEndpoint]:
+    def endpoints(self, app_id: str, *, with_secrets: bool = True) -> list[WebhookEndpoint]:
+        """The app's endpoints; ``with_secrets=False`` leaves their secrets sealed (``""``)."""
         rows = self._conn.execute(
             select(webhook_endpoints)
             .where(webhook_endpoints.c.app_id == app_id)
             .order_by(webhook_endpoints.c.id)
         )
-        return [endpoint_from_row(r, self._secrets) for r in rows]
+        secrets = self._secrets if with_secrets else None
+        return [endpoint_from_row(r, secrets) for r in rows]
 
     def insert_endpoint(self, endpoint: WebhookEndpoint) -> None:
         values = _endpoint_values(endpoint, self._secrets)
@@ -236,12 +238,13 @@ def api_key_from_row(row: Row[Any]) -> ApiKey:
     )
 
 
-def endpoint_from_row(row: Row[Any], secrets: SecretBox) -> WebhookEndpoint:
+def endpoint_from_row(row: Row[Any], secrets: SecretBox | None) -> WebhookEndpoint:
+    """The endpoint of ``row``; without ``secrets`` its secret is left out (``""``)."""
     return WebhookEndpoint(
         id=row.id,
         app_id=row.app_id,
         url=row.url,
-        secret=open_secret(secrets, row.app_id, row.id, row.secret),
+        secret="" if secrets is None else open_secret(secrets, row.app_id, row.id, row.secret),
         enabled=bool(row.enabled),
         event_types=tuple(json.loads(row.event_types)),
         livemode=bool(row.livemode),

@@ -61,7 +61,11 @@ class SqlWebhookUnit:
         return self._apps.apps_of_merchant(merchant_id, livemode=livemode)
 
     def endpoints(self, app_id: str) -> list[WebhookEndpoint]:
-        return self._apps.endpoints(app_id)
+        # The fan-out schedules deliveries by endpoint id and never signs: the dispatcher
+        # opens a secret when it signs a delivery. So an endpoint whose secret does not open
+        # (a key retired too early) fails its own deliveries instead of stopping the relay
+        # for every event behind it.
+        return self._apps.endpoints(app_id, with_secrets=False)
 
     def insert_event(self, event: WebhookEvent) -> bool:
         """False when the app already has an event from the same source event."""

@@ -67,7 +67,7 @@ class WebhookFanout:
         inbox: Inbox | None = None,
     ) -> None:
         self._service = service
-        self._secrets = secrets  # endpoints are read with their secrets, though unused here
+        self._secrets = secrets  # for the unit's reads; the fan-out opens no endpoint secret
         self._prefixes = tuple(prefixes)
         self._types = dict(types or {})
         self._inbox = inbox or Inbox(engine, CONSUMER)
