@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
-from bankstack.gateway.adapters.keys import create_secret_file
+from bankstack.gateway.adapters.keys import create_secret_file, fsync_directory
 from bankstack.gateway.adapters.secret_box import KEY_BYTES, KeyRing, SecretBox
 
 FORMAT: Final = "bankstack-keyring/1"
@@ -133,11 +133,7 @@ def _rewrite(path: Path, change: Callable[[Entries], Entries]) -> None:
             file.flush()
             os.fsync(file.fileno())
         temporary.replace(path)
-        directory = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(directory)
-        finally:
-            os.close(directory)
+        fsync_directory(path.parent)
 
 
 def _read_entries(path: Path) -> Entries:

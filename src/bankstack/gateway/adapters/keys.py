@@ -41,6 +41,15 @@ def create_secret_file(path: Path, make: Callable[[], bytes]) -> None:
         file.write(content)
 
 
+def fsync_directory(directory: Path) -> None:
+    """Make a new or replaced entry of ``directory`` durable (a file's own fsync is not)."""
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 def load_or_create_signing_key(path: Path) -> SigningKey:
     """The key in ``path`` (PKCS#8 PEM), made first if the file does not exist."""
     create_secret_file(path, lambda: SigningKey.generate("new").to_pem())

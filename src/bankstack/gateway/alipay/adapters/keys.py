@@ -25,6 +25,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 
+from bankstack.gateway.adapters.keys import fsync_directory
 from bankstack.gateway.alipay.commands import SignType
 from bankstack.gateway.alipay.signing import load_private_key
 from bankstack.platform.logging import get_logger
@@ -58,11 +59,7 @@ def _create(path: Path) -> None:
     finally:
         Path(temporary).unlink(missing_ok=True)
     with contextlib.suppress(OSError):  # make the new directory entry durable too
-        directory = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(directory)
-        finally:
-            os.close(directory)
+        fsync_directory(path.parent)
 
 
 def load_or_create(path: Path) -> RSAPrivateKey:
