@@ -293,3 +293,68 @@ def test_any_message_round_trips(
         now=NOW - 7,
     )
     assert key_id == platform_key.key_id
+
+
+@given(
+    path=st.from_regex(r"/v1/[a-z0-9/_-]{0,40}", fullmatch=True),
+    body=st.binary(max_size=200),
+    key_text=st.from_regex(r"[A-Za-z0-9-]{1,40}", fullmatch=True),
+    nonce=st.from_regex(r"[A-Za-z0-9_-]{8,32}", fullmatch=True),
+    status=st.sampled_from([200, 201, 402, 422]),
+)
+def test_the_fields_are_those_the_library_writes(path, body, key_text, nonce, status):
+    """``sign_message`` skips the library's ``apply`` (a second signature-base build): its
+    fields must be byte for byte what the library's own ``sign`` writes."""
+    import datetime as dt  # noqa: PLC0415 - only here
+
+    from http_message_signatures import HTTPMessageSigner, MappingKeyResolver, algorithms  # noqa: PLC0415
+
+    from bankstack_sdk import _rfc9421  # noqa: PLC0415
+    from bankstack_sdk.digest import content_digest  # noqa: PLC0415
+
+    key = SigningKey.from_seed("k-1", bytes(range(32)))
+    url = "https://api.example" + path
+    headers = {"content-type": "application/json", "idempotency-key": f'"{key_text}"'}
+    if body:
+        headers["content-digest"] = content_digest(body)
+    covered = ["@method", "@target-uri", "idempotency-key"]
+    covered += ["content-type", "content-digest"] if body else []
+    request = _rfc9421.RequestView("POST", url, dict(headers))
+    response_headers = {"content-digest": content_digest(body)}
+    response = _rfc9421.ResponseView(status, response_headers, request)
+    res_covered = ['"@status"', '"content-digest"', '"@method";req', '"@target-uri";req']
+    library = HTTPMessageSigner(
+        signature_algorithm=algorithms.ED25519,
+        key_resolver=MappingKeyResolver(public_keys={}, private_keys={"k-1": key.private_key}),
+    )
+    for message, components, label, digested, nonce_ in (
+        (request, covered, "sig1", body or None, nonce),
+        (response, res_covered, "res", body, None),
+    ):
+        ours = _rfc9421.sign_message(
+            message, key.private_key, key_id="k-1", label=label, covered=components,
+            created=NOW, nonce=nonce_, digested_body=digested,
+        )  # fmt: skip
+        theirs = _rfc9421.RequestView(
+            message.method if isinstance(message, _rfc9421.RequestView) else "POST",
+            url,
+            dict(message.headers),
+        )
+        target = theirs if isinstance(message, _rfc9421.RequestView) else (
+            _rfc9421.ResponseView(status, dict(response_headers), request)
+        )  # fmt: skip
+        library.sign(
+            target,
+            key_id="k-1",
+            created=dt.datetime.fromtimestamp(NOW, tz=dt.UTC),
+            nonce=nonce_,
+            label=label,
+            tag=_rfc9421.TAG,
+            covered_component_ids=components,
+            body=digested,
+            use_existing_digest=digested is not None,
+        )
+        assert ours == {
+            "Signature-Input": target.headers["Signature-Input"],
+            "Signature": target.headers["Signature"],
+        }
