@@ -51,7 +51,7 @@ from bankstack.payments.screening import (
     wrong_code,
 )
 from bankstack.payments.transfers import Verdict, declined, verdict
-from bankstack.risk import Decision, EventKind, Outcome, RiskEvent
+from bankstack.risk import Decision, EventKind, EventSubject, Outcome, RiskEvent
 
 S = TransferStatus
 
@@ -126,6 +126,7 @@ def _decide(
         ip=context.ip,
         channel=context.channel,
         customer_since=opened,  # account age from the wallet, not from what risk has seen
+        subject=EventSubject("transfer", str(cmd.transfer_id)),
     )
     return deps.risk.decide(event)
 

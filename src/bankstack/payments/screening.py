@@ -40,7 +40,7 @@ from bankstack.payments.errors import (
 from bankstack.payments.ports import Deps
 from bankstack.payments.records import RiskCheck, RiskCheckStatus
 from bankstack.payments.trading import find_trade
-from bankstack.risk import Decision, EventKind, Outcome, RiskEvent
+from bankstack.risk import Decision, EventKind, EventSubject, Outcome, RiskEvent
 
 CODE_DIGITS = 6
 
@@ -106,6 +106,7 @@ def _event(
         ip=context.ip,
         channel=context.channel,
         customer_since=opened,  # account age from the wallet, not from what risk has seen
+        subject=EventSubject("trade", str(trade.id)),
     )
 
 

@@ -13,11 +13,12 @@ from bankstack.risk.domain.decision import (
     Reason,
     ReasonSource,
 )
-from bankstack.risk.domain.event import EventKind, RiskEvent
+from bankstack.risk.domain.event import EventKind, EventSubject, RiskEvent
 
 __all__ = [
     "Decision",
     "EventKind",
+    "EventSubject",
     "FeatureValue",
     "FeatureVector",
     "ModelScore",

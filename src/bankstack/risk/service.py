@@ -105,11 +105,8 @@ def _title(decision: Decision, event: RiskEvent) -> str:
 
 
 def _refs(event: RiskEvent) -> tuple[CaseRef, ...]:
-    """The payment's trade or the customer transfer the case holds money of, for staff to see
-    (payments' event ids: ``trade:<id>:<payer>``, ``transfer:<id>``)."""
-    kind, _, rest = event.event_id.partition(":")
-    if kind == "trade" and rest:
-        return (CaseRef(RefKind.TRADE, rest.split(":")[0]),)
-    if kind == "transfer" and rest:
-        return (CaseRef(RefKind.TRANSFER, rest),)
-    return ()
+    """What the case holds money of (the trade, the transfer), for staff to see: the event's
+    subject, as its caller named it."""
+    if event.subject is None:
+        return ()
+    return (CaseRef(RefKind(event.subject.kind), event.subject.ref_id),)

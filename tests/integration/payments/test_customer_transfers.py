@@ -30,7 +30,7 @@ from bankstack.payments import (
 )
 from bankstack.payments.adapters.factory import build_payments
 from bankstack.payments.ports import LedgerWriter
-from bankstack.risk import EventKind, Outcome
+from bankstack.risk import EventKind, EventSubject, Outcome
 from tests.integration.payments.conftest import World, cny, make_world
 from tests.integration.payments.test_screening import Codes, ScriptedRisk
 
@@ -109,6 +109,7 @@ def test_accept_moves_the_money_exactly_once(bank: Bank) -> None:
         EventKind.TRANSFER, bank.alice, bank.bob
     )  # fmt: skip
     assert event.event_id == f"transfer:{sent.id}"
+    assert event.subject == EventSubject("transfer", str(sent.id))
     assert event.amount == cny(12_345)
     assert event.customer_since == bank.payments.get_wallet(bank.alice, "CNY").created_at
     assert bank.send(12_345) == sent  # a retry: the same transfer, nothing moves, risk not asked

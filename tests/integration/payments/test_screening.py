@@ -20,7 +20,7 @@ from bankstack.payments.errors import (
     RiskRejected,
 )
 from bankstack.platform.migrations import upgrade
-from bankstack.risk import Decision, Outcome, Reason, ReasonSource, RiskEvent
+from bankstack.risk import Decision, EventSubject, Outcome, Reason, ReasonSource, RiskEvent
 from tests.integration.payments.conftest import World, make_world
 
 
@@ -95,6 +95,7 @@ def test_accept_pays_and_asks_with_the_payment_event(screened: Screened) -> None
     assert paid.status is TradeStatus.SUCCEEDED
     (event,) = screened.risk.asked
     assert event.event_id == f"trade:{trade.id}:{customer}"
+    assert event.subject == EventSubject("trade", str(trade.id))  # what a case shows staff
     assert event.amount == trade.amount
     assert event.merchant_id == merchant.id
 

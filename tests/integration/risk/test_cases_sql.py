@@ -14,6 +14,7 @@ from functools import partial
 import pytest
 from sqlalchemy import Engine, text
 
+from bankstack.kernel.money import Money
 from bankstack.risk.adapters.cases_rows import alert_row
 from bankstack.risk.adapters.cases_sql import SqlCaseStore, SqlCaseUnitOfWork
 from bankstack.risk.adapters.tables import alerts
@@ -21,8 +22,10 @@ from bankstack.risk.cases.announce import CASE_RESOLVED
 from bankstack.risk.cases.case import HIGH, MEDIUM, URGENT, Case
 from bankstack.risk.cases.records import CaseOrigin, CaseRef, CaseStatus, RefKind
 from bankstack.risk.domain.alert import Severity
-from bankstack.risk.domain.decision import Outcome
+from bankstack.risk.domain.decision import Decision, Outcome, Reason, ReasonSource
+from bankstack.risk.domain.event import EventKind, EventSubject, RiskEvent
 from bankstack.risk.errors import CaseNotFound, CaseTransitionInvalid
+from bankstack.risk.service import RiskService
 from tests.integration.risk.case_kit import World, together, world_on
 
 
@@ -359,3 +362,58 @@ def test_the_second_resolution_waits_for_the_first_and_sees_it_final(pg_url: str
         assert isinstance(results["second"], CaseTransitionInvalid)
         assert plain.service.get(case.case_id).case.status is CaseStatus.CONFIRMED
         assert len(plain.outbox(case.case_id)) == 1
+
+
+class _Reviewing:
+    """A risk engine that sends every event to review."""
+
+    def decide(self, event: RiskEvent) -> Decision:
+        return Decision(
+            decision_id=f"dec:{event.event_id}",
+            event_id=event.event_id,
+            kind=event.kind,
+            customer_id=event.customer_id,
+            outcome=Outcome.REVIEW,
+            score=600,
+            reasons=(Reason("R_TEST", ReasonSource.RULE, "held for review", 600),),
+            rules_fired=("R_TEST",),
+            ruleset_version="test@1",
+            model_version=None,
+            model_probability=None,
+            degraded=False,
+            decided_at=event.occurred_at,
+            features={},
+        )
+
+
+@pytest.mark.parametrize(
+    ("subject", "expected"),
+    [
+        (("trade", "1234"), {("trade", "1234")}),
+        (("transfer", "77"), {("transfer", "77")}),
+        (None, set()),  # a login, say: the case names the decision and the event only
+    ],
+)
+def test_a_case_names_the_subject_its_event_came_with(
+    world: World, subject: tuple[str, str] | None, expected: set[tuple[str, str]]
+) -> None:
+    event = RiskEvent(
+        event_id=world.name("any-format:1"),  # risk never parses the caller's event ids
+        kind=EventKind.PAYMENT,
+        occurred_at=world.clock.now_ns(),
+        customer_id=world.name("alice"),
+        amount=Money(8800, "CNY"),
+        subject=None if subject is None else EventSubject(*subject),
+    )
+    decision = RiskService(_Reviewing(), world.service).decide(event)  # a stub engine
+    case = world.service.open_for_decision(  # idempotent: the case decide() opened
+        decision.decision_id, event.event_id, event.customer_id, Outcome.REVIEW, "again"
+    )
+    assert (
+        refs_of(world, case.case_id)
+        - {
+            ("decision", decision.decision_id),
+            ("event", event.event_id),
+        }
+        == expected
+    )

@@ -13,7 +13,7 @@ import orjson
 
 from bankstack.kernel.money import Money
 from bankstack.risk.domain.decision import Decision, Outcome, Reason, ReasonSource
-from bankstack.risk.domain.event import EventKind, RiskEvent
+from bankstack.risk.domain.event import EventKind, EventSubject, RiskEvent
 
 
 def event_to_json(event: RiskEvent) -> str:
@@ -34,6 +34,9 @@ def event_to_json(event: RiskEvent) -> str:
         "channel": event.channel,
         "customer_since": event.customer_since,
         "attributes": dict(event.attributes),
+        "subject": None
+        if event.subject is None
+        else {"kind": event.subject.kind, "ref_id": event.subject.ref_id},
     }
     return orjson.dumps(body).decode()
 
@@ -55,7 +58,12 @@ def event_from_json(text: str) -> RiskEvent:
         channel=body["channel"],
         customer_since=body["customer_since"],
         attributes=body["attributes"],
+        subject=_subject(body.get("subject")),  # absent from events logged before it existed
     )
+
+
+def _subject(value: dict[str, str] | None) -> EventSubject | None:
+    return None if value is None else EventSubject(value["kind"], value["ref_id"])
 
 
 def reasons_to_json(reasons: tuple[Reason, ...]) -> str:

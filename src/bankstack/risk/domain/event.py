@@ -7,7 +7,10 @@ windows and link graph, so the next event sees it.
 
 Amounts are ``Money`` (integer minor units); features derived from them stay integers.
 ``attributes`` carries what only one kind has (a loan application's answers, the field an
-account change touches): strings, integers and booleans only, never floats.
+account change touches): strings, integers and booleans only, never floats. ``subject`` names
+what the action concerns in the caller's own terms (the trade paid, the transfer sent), so
+that a case can show it to staff without risk knowing how callers make their event ids; no
+feature, rule or model reads it.
 """
 
 from __future__ import annotations
@@ -36,6 +39,21 @@ class EventKind(StrEnum):
 
 
 _EMPTY: Mapping[str, AttributeValue] = MappingProxyType({})
+SUBJECT_KINDS = frozenset({"trade", "transfer"})
+
+
+@dataclass(frozen=True, slots=True)
+class EventSubject:
+    """The object an event is about: ``("trade", "<id>")`` or ``("transfer", "<id>")``."""
+
+    kind: str
+    ref_id: str
+
+    def __post_init__(self) -> None:
+        if self.kind not in SUBJECT_KINDS:
+            raise ValueError(f"a subject is one of {sorted(SUBJECT_KINDS)}, not {self.kind!r}")
+        if not self.ref_id or len(self.ref_id) > EVENT_ID_MAX:
+            raise ValueError(f"a subject needs an id of 1-{EVENT_ID_MAX} characters")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -53,6 +71,7 @@ class RiskEvent:
     channel: str = "api"
     customer_since: int | None = None  # ns: when the customer's account was opened
     attributes: Mapping[str, AttributeValue] = field(default_factory=lambda: _EMPTY)
+    subject: EventSubject | None = None
 
     def __post_init__(self) -> None:
         if not self.event_id or len(self.event_id) > EVENT_ID_MAX:
