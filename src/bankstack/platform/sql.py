@@ -12,7 +12,7 @@ import functools
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import Connection, Executable, Table
+from sqlalchemy import Connection, Executable, Table, bindparam, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 
@@ -32,3 +32,23 @@ def _insert_absent(table: Table, dialect: str) -> Executable:
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     key = next(iter(table.primary_key.columns))
     return insert(table).on_conflict_do_nothing().returning(key)
+
+
+def update_versioned(
+    conn: Connection, table: Table, key: object, expected_version: int, values: Mapping[str, Any]
+) -> bool:
+    """``UPDATE table SET values WHERE <primary key> = key AND version = expected_version``;
+    True when the row was at that version (optimistic check behind the caller's row lock).
+
+    ``values`` names the columns to set (the new ``version`` among them); the primary key is
+    not one of them.
+    """
+    params = {**values, "p_key": key, "p_version": expected_version}
+    return conn.execute(_update_versioned(table), params).rowcount == 1
+
+
+@functools.cache
+def _update_versioned(table: Table) -> Executable:
+    # SET takes every parameter named after a column; the WHERE parameters are named apart.
+    key = next(iter(table.primary_key.columns))
+    return update(table).where(key == bindparam("p_key"), table.c.version == bindparam("p_version"))

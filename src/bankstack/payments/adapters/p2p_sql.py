@@ -11,14 +11,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, select
 
 from bankstack.kernel.money import Money
 from bankstack.payments.adapters.repositories import StaleWrite, locked
 from bankstack.payments.adapters.rows import Row, hex_id, int_id
 from bankstack.payments.adapters.tables import transfers
 from bankstack.payments.records import CustomerTransfer, TransferStatus
-from bankstack.platform.sql import insert_absent
+from bankstack.platform.sql import insert_absent, update_versioned
 
 
 def transfer_row(t: CustomerTransfer) -> dict[str, Any]:
@@ -80,13 +80,8 @@ class SqlCustomerTransfers:
 
     def update(self, transfer: CustomerTransfer) -> None:
         values = transfer_row(transfer)
-        c = transfers.c
-        statement = (
-            update(transfers)
-            .where(c.id == values.pop("id"), c.version == transfer.version - 1)
-            .values(values)
-        )
-        if self._conn.execute(statement).rowcount != 1:
+        key = values.pop("id")
+        if not update_versioned(self._conn, transfers, key, transfer.version - 1, values):
             raise StaleWrite(f"transfer {transfer.id} is not at version {transfer.version - 1}")
 
     def in_flight(self, started_before: int, limit: int) -> list[int]:

@@ -32,7 +32,7 @@ from bankstack.payments.records import (
     RiskCheck,
     Wallet,
 )
-from bankstack.platform.sql import insert_absent
+from bankstack.platform.sql import insert_absent, update_versioned
 
 # The hot statements, built once (platform/sql.py says why); executed with parameter dicts.
 _MERCHANT = select(merchants).where(merchants.c.id == bindparam("p_id"))
@@ -46,10 +46,6 @@ _TRADE_BY_NO = select(trades).where(
     trades.c.out_trade_no == bindparam("p_out_trade_no"),
 )
 _TRADE_BY_NO_LOCKED = _TRADE_BY_NO.with_for_update()
-# SET takes every parameter named after a column; the WHERE parameters are named apart.
-_TRADE_UPDATE = update(trades).where(
-    trades.c.id == bindparam("p_id"), trades.c.version == bindparam("p_version")
-)
 _RISK_CHECK = select(risk_checks).where(
     risk_checks.c.trade_id == bindparam("p_trade"), risk_checks.c.payer_id == bindparam("p_payer")
 )
@@ -111,9 +107,10 @@ class SqlTrades:
         return insert_absent(self._conn, trades, rows.trade_row(trade))
 
     def update(self, trade: Trade) -> None:
-        params = rows.trade_state(trade)
-        params |= {"p_id": rows.hex_id(trade.id), "p_version": trade.version - 1}
-        if self._conn.execute(_TRADE_UPDATE, params).rowcount != 1:
+        state = rows.trade_state(trade)
+        if not update_versioned(
+            self._conn, trades, rows.hex_id(trade.id), trade.version - 1, state
+        ):
             raise StaleWrite(f"trade {trade.id} is not at version {trade.version - 1}")
 
     def reserve_refund(self, trade: Trade, legs: Split) -> bool:
@@ -204,12 +201,8 @@ class SqlRefunds:
 
     def update(self, refund: Refund) -> None:
         values = rows.refund_row(refund)
-        statement = (
-            update(refunds)
-            .where(refunds.c.id == values.pop("id"), refunds.c.version == refund.version - 1)
-            .values(values)
-        )
-        if self._conn.execute(statement).rowcount != 1:
+        key = values.pop("id")
+        if not update_versioned(self._conn, refunds, key, refund.version - 1, values):
             raise StaleWrite(f"refund {refund.id} is not at version {refund.version - 1}")
 
     def for_trade(self, trade_id: int) -> list[Refund]:
