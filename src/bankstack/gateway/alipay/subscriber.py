@@ -27,7 +27,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from functools import partial
 from typing import Any, Final
 
@@ -85,19 +85,23 @@ class AlipayNotificationSubscriber:
     topics = TOPICS
 
     def handle(self, events: Sequence[Event]) -> None:
-        readable: list[tuple[Event, dict[str, Any]]] = []
+        readable: list[tuple[Event, dict[str, Any], int]] = []
         for event in events:
             if event.topic not in TOPICS:
                 continue
             try:
-                readable.append((event, _data(event)))
+                data = _data(event)
+                readable.append((event, data, _trade_of(event, data)))
             except (ValueError, KeyError, TypeError):
                 _log.warning("unreadable payments event skipped", event_id=event.event_id)
         # Which of the page's trades came through the gateway: one query for the page.
-        links = self._links.get_many([t for t in map(_trade_of, readable) if t is not None])
-        for event, data in readable:
+        links = self._links.get_many([trade_id for _, _, trade_id in readable])
+        for event, data, trade_id in readable:
+            link = links.get(trade_id)
+            if link is None:
+                continue  # not a trade of the gateway
             try:
-                notice = self._notice(event, data, links)
+                notice = self._notice(event, data, link)
             except (ValueError, KeyError, TypeError):
                 _log.warning("unreadable payments event skipped", event_id=event.event_id)
                 continue
@@ -111,13 +115,8 @@ class AlipayNotificationSubscriber:
         )
         notifier.trade_changed(notice)
 
-    def _notice(
-        self, event: Event, data: dict[str, Any], links: Mapping[int, TradeLink]
-    ) -> TradeNotice | None:
+    def _notice(self, event: Event, data: dict[str, Any], link: TradeLink) -> TradeNotice | None:
         refund = event.topic == REFUND_SUCCEEDED
-        link = links.get(int(data["trade_id"] if refund else data["id"]))
-        if link is None:
-            return None  # not a trade of the gateway
         view = self._refund_view(data) if refund else _trade_event_view(data)
         if view is None:
             return None
@@ -162,8 +161,6 @@ def _trade_event_view(data: dict[str, Any]) -> TradeView:
     return view_from_event(data, refunded_at_ns=refunded_at)
 
 
-def _trade_of(item: tuple[Event, dict[str, Any]]) -> int | None:
-    """The trade an event is about, or None when its payload does not say."""
-    event, data = item
-    raw = data.get("trade_id") if event.topic == REFUND_SUCCEEDED else data.get("id")
-    return int(raw) if isinstance(raw, (str, int)) and str(raw).isdigit() else None
+def _trade_of(event: Event, data: dict[str, Any]) -> int:
+    """The trade an event is about (a refund's trade); KeyError or ValueError if unreadable."""
+    return int(data["trade_id"] if event.topic == REFUND_SUCCEEDED else data["id"])

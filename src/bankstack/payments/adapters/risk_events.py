@@ -70,9 +70,9 @@ class ReviewOutcomes:
 
 class AmlFeed:
     name = "risk.aml-feed"
-    topics = frozenset({TRADE_SUCCEEDED, TRANSFER_COMPLETED})  # the keys of _MOVEMENTS
 
     def __init__(self, monitor: AmlMonitor, cases: CaseService) -> None:
+        self.topics = frozenset(_MOVEMENTS)
         self._monitor = monitor
         self._cases = cases
 
