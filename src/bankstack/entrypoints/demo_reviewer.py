@@ -25,6 +25,7 @@ from typing import Any, Final, NamedTuple
 import httpx
 
 from bankstack.entrypoints.demo_customers import is_fraudster, kind_of
+from bankstack.platform.periodic import Periodic
 
 STAFF_ID: Final = "demo-reviewer"
 QUEUE_PAGE: Final = 100
@@ -70,13 +71,12 @@ class Reviewer:
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self._headers = {"Authorization": f"Bearer {admin_token}"}
-        self._every_s = every_s
-        self._rng = random.Random(seed)  # noqa: S311 - when to look, not a secret
+        rng = random.Random(seed)  # noqa: S311 - when to look, not a secret
         self._client = client
         self._tally = _Tally()
         self._lock = threading.Lock()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._stopping = threading.Event()
+        self._rounds = Periodic("demo-reviewer", self._round, lambda: rng.uniform(*every_s))
 
     def counts(self) -> ReviewCounts:
         with self._lock:
@@ -85,29 +85,25 @@ class Reviewer:
                                 len(t.alerts), t.failures)  # fmt: skip
 
     def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="demo-reviewer", daemon=True)
-        self._thread.start()
+        self._rounds.start()
 
     def stop(self, timeout: float = 10.0) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            self._thread = None
+        self._stopping.set()  # a pass in progress ends after the case it is deciding
+        self._rounds.stop(timeout)
 
-    def _run(self) -> None:
-        with self._client() as http:
-            while not self._stop.wait(self._rng.uniform(*self._every_s)):
-                try:
-                    self.review(http)
-                except Exception:  # noqa: BLE001 - counted on the status line; next round
-                    with self._lock:
-                        self._tally.failures += 1
+    def _round(self) -> None:
+        try:
+            with self._client() as http:
+                self.review(http)
+        except Exception:  # noqa: BLE001 - counted on the status line; next round
+            with self._lock:
+                self._tally.failures += 1
 
     def review(self, http: httpx.Client) -> int:
         """One pass over the queue: every case of a demo customer decided; how many."""
         resolved = 0
         for case_id in self._queue(http):
-            if self._stop.is_set():
+            if self._stopping.is_set():
                 break
             resolved += self._decide(http, case_id)
         with self._lock:

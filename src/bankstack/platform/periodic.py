@@ -16,7 +16,10 @@ _log = get_logger("bankstack.periodic")
 
 
 class Periodic:
-    def __init__(self, name: str, job: Callable[[], object], interval_s: float) -> None:
+    def __init__(
+        self, name: str, job: Callable[[], object], interval_s: float | Callable[[], float]
+    ) -> None:
+        """``interval_s``: seconds between runs, or a function drawing them anew each time."""
         self.name = name
         self._job = job
         self._interval_s = interval_s
@@ -41,5 +44,9 @@ class Periodic:
             _log.exception("periodic job failed", job=self.name)
 
     def _loop(self) -> None:
-        while not self._stop.wait(self._interval_s):
+        while not self._stop.wait(self._next_interval()):
             self.run_once()
+
+    def _next_interval(self) -> float:
+        interval = self._interval_s
+        return interval() if callable(interval) else interval
