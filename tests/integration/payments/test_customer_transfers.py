@@ -31,8 +31,9 @@ from bankstack.payments import (
 from bankstack.payments.adapters.factory import build_payments
 from bankstack.payments.ports import LedgerWriter
 from bankstack.risk import EventKind, EventSubject, Outcome
+from tests._risk import ScriptedRisk
 from tests.integration.payments.conftest import World, cny, make_world
-from tests.integration.payments.test_screening import Codes, ScriptedRisk
+from tests.integration.payments.test_screening import Codes
 
 S = TransferStatus
 FUNDS = 50_000

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Iterator
 
 import pytest
@@ -20,37 +19,9 @@ from bankstack.payments.errors import (
     RiskRejected,
 )
 from bankstack.platform.migrations import upgrade
-from bankstack.risk import Decision, EventSubject, Outcome, Reason, ReasonSource, RiskEvent
+from bankstack.risk import EventSubject, Outcome
+from tests._risk import ScriptedRisk
 from tests.integration.payments.conftest import World, make_world
-
-
-class ScriptedRisk:
-    """Answers the outcomes it is given, in order, and remembers what it was asked."""
-
-    def __init__(self) -> None:
-        self.outcomes: list[Outcome] = []
-        self.asked: list[RiskEvent] = []
-        self._ids = itertools.count(1)
-
-    def decide(self, event: RiskEvent) -> Decision:
-        self.asked.append(event)
-        outcome = self.outcomes.pop(0) if self.outcomes else Outcome.ACCEPT
-        return Decision(
-            decision_id=f"dec_{next(self._ids)}",
-            event_id=event.event_id,
-            kind=event.kind,
-            customer_id=event.customer_id,
-            outcome=outcome,
-            score=500,
-            reasons=(Reason("R_TEST", ReasonSource.RULE, "scripted", 500),),
-            rules_fired=("R_TEST",),
-            ruleset_version="test@1",
-            model_version=None,
-            model_probability=None,
-            degraded=False,
-            decided_at=event.occurred_at,
-            features={},
-        )
 
 
 class Codes:

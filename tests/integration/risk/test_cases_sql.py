@@ -22,10 +22,11 @@ from bankstack.risk.cases.announce import CASE_RESOLVED
 from bankstack.risk.cases.case import HIGH, MEDIUM, URGENT, Case
 from bankstack.risk.cases.records import CaseOrigin, CaseRef, CaseStatus, RefKind
 from bankstack.risk.domain.alert import Severity
-from bankstack.risk.domain.decision import Decision, Outcome, Reason, ReasonSource
+from bankstack.risk.domain.decision import Outcome
 from bankstack.risk.domain.event import EventKind, EventSubject, RiskEvent
 from bankstack.risk.errors import CaseNotFound, CaseTransitionInvalid
 from bankstack.risk.service import RiskService
+from tests._risk import ScriptedRisk
 from tests.integration.risk.case_kit import World, together, world_on
 
 
@@ -364,28 +365,6 @@ def test_the_second_resolution_waits_for_the_first_and_sees_it_final(pg_url: str
         assert len(plain.outbox(case.case_id)) == 1
 
 
-class _Reviewing:
-    """A risk engine that sends every event to review."""
-
-    def decide(self, event: RiskEvent) -> Decision:
-        return Decision(
-            decision_id=f"dec:{event.event_id}",
-            event_id=event.event_id,
-            kind=event.kind,
-            customer_id=event.customer_id,
-            outcome=Outcome.REVIEW,
-            score=600,
-            reasons=(Reason("R_TEST", ReasonSource.RULE, "held for review", 600),),
-            rules_fired=("R_TEST",),
-            ruleset_version="test@1",
-            model_version=None,
-            model_probability=None,
-            degraded=False,
-            decided_at=event.occurred_at,
-            features={},
-        )
-
-
 @pytest.mark.parametrize(
     ("subject", "expected"),
     [
@@ -405,7 +384,9 @@ def test_a_case_names_the_subject_its_event_came_with(
         amount=Money(8800, "CNY"),
         subject=None if subject is None else EventSubject(*subject),
     )
-    decision = RiskService(_Reviewing(), world.service).decide(event)  # a stub engine
+    reviewing = ScriptedRisk(prefix=world.name("dec"))
+    reviewing.outcomes = [Outcome.REVIEW]
+    decision = RiskService(reviewing, world.service).decide(event)  # a scripted engine
     case = world.service.open_for_decision(  # idempotent: the case decide() opened
         decision.decision_id, event.event_id, event.customer_id, Outcome.REVIEW, "again"
     )
